@@ -1,0 +1,41 @@
+"""Wire models for every OpenYurt kind and the Kubernetes built-ins we read and write.
+
+One module per API group-version. Importing this package registers every kind, so
+``parse_object`` can dispatch on apiVersion/kind.
+"""
+
+from openyurt.core.api import meta_v1
+from openyurt.core.api._base import FieldError, ObjectInvalid, ResourceInfo, WireModel
+from openyurt.core.api._resource import (
+    Resource,
+    check_object,
+    convert_object,
+    default_object,
+    kind_class,
+    parse_object,
+    pruned,
+    registered_kinds,
+    unknown_fields,
+    validate_object,
+)
+
+# Group-version modules register their kinds on import. Keep this list complete.
+_GROUP_VERSION_MODULES = ()  # filled in as modules land
+
+__all__ = [
+    "FieldError",
+    "ObjectInvalid",
+    "Resource",
+    "ResourceInfo",
+    "WireModel",
+    "check_object",
+    "convert_object",
+    "default_object",
+    "kind_class",
+    "meta_v1",
+    "parse_object",
+    "pruned",
+    "registered_kinds",
+    "unknown_fields",
+    "validate_object",
+]

@@ -1,0 +1,1 @@
+"""Runtime: asyncio daemons wiring informers to planners to adapters, and the CLI."""

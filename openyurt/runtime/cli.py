@@ -1,0 +1,115 @@
+"""The one ``openyurt`` command.
+
+Each subcommand imports what it needs inside its body, so ``openyurt hub`` on a small edge machine
+never pays for the API server or the CRD generator. Implementations live in their own modules; this
+file only declares the command line.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(
+    name="openyurt",
+    help="OpenYurt in Python: edge autonomy, pools, cross-pool networking, device sync.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.command()
+def version() -> None:
+    """Print the openyurt version."""
+    from openyurt import __version__
+
+    typer.echo(__version__)
+
+
+@app.command()
+def crds(
+    out: Annotated[Path | None, typer.Option("--out", help="Directory to write one YAML file per CRD into.")] = None,
+) -> None:
+    """Generate the CRD manifests of every OpenYurt kind from the models."""
+    from openyurt.runtime import cmd_crds
+
+    raise typer.Exit(cmd_crds.run(out))
+
+
+@app.command()
+def validate(
+    file: Annotated[str, typer.Option("-f", "--filename", help="YAML or JSON file, multi-document; '-' for stdin.")],
+) -> None:
+    """Validate manifests as the API server and OpenYurt's webhooks would; print the normalised objects."""
+    from openyurt.runtime import cmd_validate
+
+    raise typer.Exit(cmd_validate.run(file))
+
+
+@app.command()
+def apiserver(
+    data_dir: Annotated[
+        Path, typer.Option("--data-dir", help="Where the SQLite store, kubeconfig and apiserver.json live.")
+    ],
+    host: Annotated[str, typer.Option("--host", help="Address to bind; loopback unless told otherwise.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to bind; 0 picks a free one.")] = 6443,
+    token: Annotated[
+        str | None, typer.Option("--token", help="Bearer token clients must send (random if unset).")
+    ] = None,
+    tls_cert_file: Annotated[
+        Path | None, typer.Option("--tls-cert-file", help="Serve HTTPS with this certificate.")
+    ] = None,
+    tls_private_key_file: Annotated[
+        Path | None, typer.Option("--tls-private-key-file", help="Key of --tls-cert-file.")
+    ] = None,
+    version_minor: Annotated[
+        int, typer.Option("--version-minor", help="Kubernetes minor version reported by /version.")
+    ] = 31,
+    compact_keep: Annotated[int, typer.Option("--compact-keep", help="Revisions of history kept for watches.")] = 1000,
+) -> None:
+    """Run the embedded Kubernetes-compatible API server (the local default control plane)."""
+    from openyurt.runtime.apiserver import main as apiserver_main
+
+    raise typer.Exit(
+        apiserver_main.run(
+            data_dir=data_dir,
+            host=host,
+            port=port,
+            token=token,
+            tls_cert_file=tls_cert_file,
+            tls_private_key_file=tls_private_key_file,
+            version_minor=version_minor,
+            compact_keep=compact_keep,
+        )
+    )
+
+
+@app.command()
+def manager(
+    kubeconfig: Annotated[Path, typer.Option("--kubeconfig", help="Kubeconfig of the cluster to manage.")],
+    leader_elect: Annotated[bool, typer.Option("--leader-elect", help="Run as one leader among replicas.")] = False,
+    controllers: Annotated[str, typer.Option("--controllers", help="Comma list of controllers, '*' for all.")] = "*",
+    health_port: Annotated[int, typer.Option("--health-port", help="Port of /healthz (0 picks one).")] = 10272,
+    metrics_port: Annotated[int, typer.Option("--metrics-port", help="Port of Prometheus /metrics.")] = 10271,
+    identity: Annotated[str | None, typer.Option("--identity", help="Leader-election identity.")] = None,
+) -> None:
+    """Run yurt-manager: OpenYurt's controllers, optionally leader-elected."""
+    from openyurt.runtime.manager import main as manager_main
+
+    raise typer.Exit(
+        manager_main.run(
+            kubeconfig=kubeconfig,
+            leader_elect=leader_elect,
+            controllers=controllers,
+            health_port=health_port,
+            metrics_port=metrics_port,
+            identity=identity,
+        )
+    )
+
+
+def main() -> None:
+    app()
