@@ -20,7 +20,9 @@ from openyurt.core.api._resource import (
 )
 
 # Group-version modules register their kinds on import. Keep this list complete.
-_GROUP_VERSION_MODULES = ()  # filled in as modules land
+from openyurt.core.api import apps_v1, coordination_v1, core_v1, discovery_v1  # noqa: E402
+
+_GROUP_VERSION_MODULES = (core_v1, apps_v1, coordination_v1, discovery_v1)
 
 __all__ = [
     "FieldError",

@@ -186,7 +186,7 @@ def validate_object(obj: Resource, old: Resource | None = None) -> tuple[FieldEr
     ``old`` is the stored object on update (immutability rules), None on create.
     """
     errors = validate_object_meta(obj.metadata, namespaced=obj.info.namespaced)
-    errors.extend(obj.semantic_errors(old))  # type: ignore[arg-type]
+    errors.extend(obj.semantic_errors(old))
     return tuple(errors)
 
 
