@@ -20,9 +20,31 @@ from openyurt.core.api._resource import (
 )
 
 # Group-version modules register their kinds on import. Keep this list complete.
-from openyurt.core.api import apps_v1, coordination_v1, core_v1, discovery_v1  # noqa: E402
+from openyurt.core.api import (  # noqa: E402
+    apps_v1,
+    coordination_v1,
+    core_v1,
+    discovery_v1,
+    iot_v1alpha1,
+    iot_v1alpha2,
+    iot_v1beta1,
+    network_v1alpha1,
+    raven_v1alpha1,
+    raven_v1beta1,
+)
 
-_GROUP_VERSION_MODULES = (core_v1, apps_v1, coordination_v1, discovery_v1)
+_GROUP_VERSION_MODULES = (
+    core_v1,
+    apps_v1,
+    coordination_v1,
+    discovery_v1,
+    raven_v1alpha1,
+    raven_v1beta1,
+    network_v1alpha1,
+    iot_v1alpha1,
+    iot_v1alpha2,
+    iot_v1beta1,
+)
 
 __all__ = [
     "FieldError",
