@@ -4,7 +4,23 @@ One module per API group-version. Importing this package registers every kind, s
 ``parse_object`` can dispatch on apiVersion/kind.
 """
 
-from openyurt.core.api import meta_v1
+# Group-version modules register their kinds on import. Keep this list complete.
+from openyurt.core.api import (
+    apps_v1,
+    coordination_v1,
+    core_v1,
+    discovery_v1,
+    iot_v1alpha1,
+    iot_v1alpha2,
+    iot_v1beta1,
+    meta_v1,
+    network_v1alpha1,
+    openyurt_apps_v1alpha1,
+    openyurt_apps_v1beta1,
+    openyurt_apps_v1beta2,
+    raven_v1alpha1,
+    raven_v1beta1,
+)
 from openyurt.core.api._base import FieldError, ObjectInvalid, ResourceInfo, WireModel
 from openyurt.core.api._resource import (
     Resource,
@@ -19,25 +35,14 @@ from openyurt.core.api._resource import (
     validate_object,
 )
 
-# Group-version modules register their kinds on import. Keep this list complete.
-from openyurt.core.api import (  # noqa: E402
-    apps_v1,
-    coordination_v1,
-    core_v1,
-    discovery_v1,
-    iot_v1alpha1,
-    iot_v1alpha2,
-    iot_v1beta1,
-    network_v1alpha1,
-    raven_v1alpha1,
-    raven_v1beta1,
-)
-
 _GROUP_VERSION_MODULES = (
     core_v1,
     apps_v1,
     coordination_v1,
     discovery_v1,
+    openyurt_apps_v1beta2,
+    openyurt_apps_v1beta1,
+    openyurt_apps_v1alpha1,
     raven_v1alpha1,
     raven_v1beta1,
     network_v1alpha1,

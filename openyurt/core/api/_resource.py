@@ -53,6 +53,9 @@ class Resource(WireModel):
     """A top-level object: apiVersion, kind, metadata, and whatever the kind adds."""
 
     info: ClassVar[ResourceInfo]
+    #: Whether upstream's mutating webhook also runs on UPDATE (YurtAppSet, YurtStaticSet, Gateway)
+    #: or on CREATE only (NodePool: re-defaulting would reset its status).
+    defaults_on_update: ClassVar[bool] = False
 
     api_version: str = Field(alias="apiVersion")
     kind: str
@@ -175,8 +178,14 @@ def _prune(value: Any) -> Any:
     return pydantic.TypeAdapter(Any).dump_python(value, mode="json")
 
 
-def default_object(obj: Resource) -> Resource:
-    """Apply upstream's mutating-webhook defaults; never called implicitly by parsing."""
+def default_object(obj: Resource, *, update: bool = False) -> Resource:
+    """Apply upstream's mutating-webhook defaults; never called implicitly by parsing.
+
+    ``update`` says the object replaces a stored one: kinds whose webhook runs on CREATE only are
+    then left alone.
+    """
+    if update and not type(obj).defaults_on_update:
+        return obj
     return obj.with_defaults()
 
 
@@ -195,7 +204,7 @@ def check_object(data: Mapping[str, Any], old: Resource | None = None) -> Resour
 
     Returns the defaulted object; raises ObjectInvalid with every error found.
     """
-    obj = default_object(parse_object(data))
+    obj = default_object(parse_object(data), update=old is not None)
     errors = validate_object(obj, old)
     if errors:
         raise ObjectInvalid(obj.kind, obj.name or obj.metadata.generate_name or "", errors)

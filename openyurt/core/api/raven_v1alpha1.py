@@ -68,6 +68,7 @@ def _empty_spec() -> GatewaySpec:
     )
 )
 class Gateway(Resource):
+    defaults_on_update = True
     spec: GatewaySpec = Field(default_factory=_empty_spec)
     status: GatewayStatus = Field(default_factory=GatewayStatus)
 

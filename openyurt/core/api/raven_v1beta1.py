@@ -115,6 +115,7 @@ class GatewayStatus(WireModel):
     )
 )
 class Gateway(Resource):
+    defaults_on_update = True
     spec: GatewaySpec = Field(default_factory=GatewaySpec)
     status: GatewayStatus = Field(default_factory=GatewayStatus)
 
