@@ -111,6 +111,42 @@ def manager(
     )
 
 
+def _split(values: list[str]) -> list[str]:
+    return [v for item in values for v in item.split(",") if v]
+
+
+@app.command()
+def hub(
+    kubeconfig: Annotated[Path, typer.Option("--kubeconfig", help="Kubeconfig of the cloud API server(s).")],
+    node_name: Annotated[str, typer.Option("--node-name", help="The node this hub serves.")],
+    cache_dir: Annotated[Path, typer.Option("--cache-dir", help="Where cached objects live (root-only files).")],
+    bind: Annotated[str, typer.Option("--bind", help="Address of the proxy listener.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Proxy port node agents talk to.")] = 10261,
+    admin_port: Annotated[int, typer.Option("--admin-port", help="Loopback admin port (health, metrics).")] = 10267,
+    nodepool: Annotated[str | None, typer.Option("--nodepool", help="NodePool of this node.")] = None,
+    cache_agents: Annotated[list[str], typer.Option("--cache-agents", help="Extra components to cache.")] = [],  # noqa: B006
+    disable_filters: Annotated[list[str], typer.Option("--disable-filters", help="Filters to turn off.")] = [],  # noqa: B006
+    server: Annotated[list[str], typer.Option("--server", help="Extra cloud API server URL (repeatable).")] = [],  # noqa: B006
+) -> None:
+    """Run yurthub: the node's caching proxy to the cloud, with offline autonomy and response filters."""
+    from openyurt.runtime.hub import main as hub_main
+
+    raise typer.Exit(
+        hub_main.run(
+            kubeconfig=kubeconfig,
+            node_name=node_name,
+            cache_dir=cache_dir,
+            bind=bind,
+            port=port,
+            admin_port=admin_port,
+            nodepool=nodepool,
+            cache_agents=_split(cache_agents),
+            disable_filters=_split(disable_filters),
+            servers=_split(server),
+        )
+    )
+
+
 def main() -> None:
     app()
 
