@@ -30,7 +30,13 @@ from openyurt.adapters.store.protocol import (
 )
 from openyurt.core import openapi
 from openyurt.core.api import FieldError, ObjectInvalid, check_object, convert_object, kind_class, parse_object
-from openyurt.core.patch import PatchError, apply_json_patch, apply_merge_patch, apply_strategic_merge_patch
+from openyurt.core.patch import (
+    STRATEGIC_KINDS,
+    PatchError,
+    apply_json_patch,
+    apply_merge_patch,
+    apply_strategic_merge_patch,
+)
 from openyurt.core.selectors import (
     FieldSelectorExpr,
     LabelSelectorExpr,
@@ -273,6 +279,14 @@ class Service:
             bad = [r.field for r in opts.field_selector.requirements if getattr(r, "field", None) not in allowed]
         if bad:
             raise st.bad_request(f"field label not supported: {bad[0]}")
+
+    @staticmethod
+    def _strategic(doc: dict[str, Any], body: dict[str, Any], rt: Any, version: str) -> Any:
+        """Strategic merge where we know the kind's merge keys; a native kind without any (e.g. a
+        CustomResourceDefinition) has no list merge directives, so it patches like a merge patch."""
+        if (rt.api_version(version), rt.kind) in STRATEGIC_KINDS:
+            return apply_strategic_merge_patch(doc, body, rt.kind, rt.api_version(version))
+        return apply_merge_patch(doc, body)
 
     @staticmethod
     def parse_selectors(label: str, field: str) -> tuple[LabelSelectorExpr | None, FieldSelectorExpr | None]:
@@ -778,12 +792,9 @@ class Service:
                 elif content_type == "application/strategic-merge-patch+json":
                     if not isinstance(body, dict):
                         raise st.bad_request("a strategic merge patch must be an object")
-                    result = apply_strategic_merge_patch(doc, body, rt.kind, rt.api_version(version))
+                    result = self._strategic(doc, body, rt, version)
                 else:  # apply-patch+yaml: a first cut -- merge the applied configuration
-                    if rt.builtin:
-                        result = apply_strategic_merge_patch(doc, body, rt.kind, rt.api_version(version))
-                    else:
-                        result = apply_merge_patch(doc, body)
+                    result = self._strategic(doc, body, rt, version) if rt.builtin else apply_merge_patch(doc, body)
             except PatchError as exc:
                 raise st.invalid(rt.kind, rt.group, name, [FieldError("", str(exc))]) from None
             except (TypeError, ValueError, KeyError, IndexError, AttributeError, RecursionError) as exc:
