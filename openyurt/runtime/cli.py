@@ -111,6 +111,16 @@ def manager(
     )
 
 
+def _mount_subcommands() -> None:
+    # Sub-apps whose modules are small and import their heavy dependencies lazily.
+    from openyurt.runtime.raven.cli import raven_app
+
+    app.add_typer(raven_app, name="raven")
+
+
+_mount_subcommands()
+
+
 def _split(values: list[str]) -> list[str]:
     return [v for item in values for v in item.split(",") if v]
 

@@ -15,6 +15,7 @@ import signal
 import sys
 from pathlib import Path
 
+import openyurt.runtime.manager.controllers  # noqa: F401  (registers the built-in controllers)
 from openyurt.adapters.clock import RealClock
 from openyurt.core.leaderelection import LeaseConfig
 from openyurt.errors import ApiError
