@@ -69,6 +69,12 @@ def apiserver(
         int, typer.Option("--version-minor", help="Kubernetes minor version reported by /version.")
     ] = 31,
     compact_keep: Annotated[int, typer.Option("--compact-keep", help="Revisions of history kept for watches.")] = 1000,
+    self_signed_tls: Annotated[
+        bool,
+        typer.Option(
+            "--self-signed-tls", help="Serve HTTPS with a certificate made once in DATA_DIR/tls (for kubectl)."
+        ),
+    ] = False,
 ) -> None:
     """Run the embedded Kubernetes-compatible API server (the local default control plane)."""
     from openyurt.runtime.apiserver import main as apiserver_main
@@ -83,6 +89,7 @@ def apiserver(
             tls_private_key_file=tls_private_key_file,
             version_minor=version_minor,
             compact_keep=compact_keep,
+            self_signed_tls=self_signed_tls,
         )
     )
 

@@ -115,12 +115,17 @@ async def _main(
     tls_private_key_file: Path | None,
     version_minor: int,
     compact_keep: int,
+    self_signed_tls: bool = False,
 ) -> int:
     from openyurt.adapters.store.sqlite import SqliteStore
 
     data_dir.mkdir(parents=True, exist_ok=True)
     token = token or secrets.token_urlsafe(32)
     ctx: ssl.SSLContext | None = None
+    if self_signed_tls and tls_cert_file is None and tls_private_key_file is None:
+        from openyurt.runtime.apiserver.selfsigned import ensure_certificate
+
+        tls_cert_file, tls_private_key_file = ensure_certificate(data_dir / "tls", [host])
     if tls_cert_file is not None or tls_private_key_file is not None:
         if tls_cert_file is None or tls_private_key_file is None:
             print("--tls-cert-file and --tls-private-key-file go together", file=sys.stderr)
@@ -140,6 +145,13 @@ async def _main(
             data_dir / "apiserver.json", json.dumps({"url": running.url, "token": token, "pid": os.getpid()}) + "\n"
         )
         print(running.url, flush=True)
+        if ctx is None:
+            print(
+                "note: serving plain HTTP; kubectl sends its token only over HTTPS, so use --self-signed-tls "
+                "(or --tls-cert-file/--tls-private-key-file) to drive this server with kubectl",
+                file=sys.stderr,
+                flush=True,
+            )
         await stop.wait()
     with contextlib.suppress(FileNotFoundError):
         (data_dir / "apiserver.json").unlink()
@@ -156,11 +168,22 @@ def run(
     tls_private_key_file: Path | None = None,
     version_minor: int = 31,
     compact_keep: int = 1000,
+    self_signed_tls: bool = False,
 ) -> int:
     """Serve until SIGTERM/SIGINT; returns the process exit code."""
     try:
         return asyncio.run(
-            _main(Path(data_dir), host, port, token, tls_cert_file, tls_private_key_file, version_minor, compact_keep)
+            _main(
+                Path(data_dir),
+                host,
+                port,
+                token,
+                tls_cert_file,
+                tls_private_key_file,
+                version_minor,
+                compact_keep,
+                self_signed_tls,
+            )
         )
     except OSError as exc:
         print(f"apiserver: {exc}", file=sys.stderr)
