@@ -1,0 +1,677 @@
+"""YurtAppSet (apps.openyurt.io/v1beta1): one Deployment or StatefulSet per selected NodePool.
+
+The planner reproduces yurt-app-set-controller's reconcile as data. It picks the revision (named and
+hashed like Go's, see :mod:`revision`), selects pools (``pools`` plus ``nodepoolSelector`` matches),
+claims workloads (adopt orphans carrying the ref label, release owned ones that lost it), classifies
+them (create for a pool without a workload, update when the revision label differs, delete for a
+deselected pool) and renders each pool's workload from the template and the matching tweaks.
+
+Upstream behaviour kept because it is visible on the wire: labels and annotations of a re-rendered
+workload are merged (stale keys stay), the spec is replaced wholesale, replicas come from the last
+matching tweak, patch tweaks are applied to Go's JSON of the whole object and decoded back *over* it
+(so ``remove`` of a label does nothing and ``add /metadata/labels`` merges), hand edits survive until
+the next revision, and status is computed from the workloads read before this round's actions (so it
+lags one round). Plain bugs we do not copy, each marked "upstream bug" below.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+from openyurt.core import wellknown
+from openyurt.core.api.apps_v1 import ControllerRevision, Deployment, StatefulSet
+from openyurt.core.api.meta_v1 import LabelSelector, dns1123_subdomain_errors, selector_matches
+from openyurt.core.api.openyurt_apps_v1beta1 import (
+    DEFAULT_REVISION_HISTORY_LIMIT,
+    STATEFULSET,
+    DeploymentTemplateSpec,
+    StatefulSetTemplateSpec,
+    Tweaks,
+    WorkloadTweak,
+    YurtAppSet,
+    substitute_pool_name,
+    template_kind,
+)
+from openyurt.core.api.openyurt_apps_v1beta2 import NodePool
+from openyurt.core.patch import PatchError, apply_json_patch
+from openyurt.core.planners import revision as rev
+from openyurt.core.planners._util import (
+    Create,
+    Delete,
+    Event,
+    MergePatch,
+    Update,
+    WireDict,
+    controller_uid,
+    format_time,
+    owner_ref_wire,
+    ref_of,
+    status_update,
+)
+from openyurt.core.plans import EMPTY_PLAN, Plan, StatusUpdate, wire
+
+Workload = Deployment | StatefulSet
+Template = DeploymentTemplateSpec | StatefulSetTemplateSpec
+
+
+@attrs.frozen
+class YurtAppSetConfig:
+    """Nothing is tunable upstream; kept so every planner has the same shape."""
+
+    #: Used when ``spec.revisionHistoryLimit`` is unset (the webhook normally defaults it).
+    default_revision_history_limit: int = DEFAULT_REVISION_HISTORY_LIMIT
+
+
+@attrs.frozen
+class YurtAppSetPlan:
+    """What one reconcile of a YurtAppSet writes, and what it decided on the way."""
+
+    revision: str
+    collision_count: int
+    selected_pools: tuple[str, ...]
+    plan: Plan = EMPTY_PLAN
+    events: tuple[Event, ...] = ()
+    #: Pools whose workload could not be rendered (a tweak patch failed), with the reason.
+    render_errors: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def workload_creates(self) -> tuple[WireDict, ...]:
+        return tuple(wire(c.obj) for c in self.plan.creates if c.ref.kind != "ControllerRevision")
+
+    @property
+    def workload_updates(self) -> tuple[WireDict, ...]:
+        return tuple(wire(u.obj) for u in self.plan.updates)
+
+    @property
+    def workload_deletes(self) -> tuple[str, ...]:
+        return tuple(d.ref.name for d in self.plan.deletes if d.ref.kind != "ControllerRevision")
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.plan and not self.events
+
+
+# ==================================================================================================
+# Pools and tweaks
+
+
+def select_pools(
+    pools: Sequence[NodePool], names: Sequence[str] | None, selector: LabelSelector | None
+) -> tuple[str, ...]:
+    """Names in ``names`` that exist, plus pools matching ``selector`` (None matches none), sorted."""
+    wanted = set(names or ())
+    return tuple(sorted({p.name for p in pools if p.name in wanted or selector_matches(selector, p.metadata.labels)}))
+
+
+def matching_tweaks(tweaks: Sequence[WorkloadTweak], pool: NodePool) -> list[Tweaks]:
+    """Tweaks naming the pool or selecting its labels, in spec order (``GetNodePoolTweaksFromYurtAppSet``)."""
+    return [
+        t.tweaks
+        for t in tweaks
+        if pool.name in (t.pools or ()) or selector_matches(t.nodepool_selector, pool.metadata.labels)
+    ]
+
+
+def pool_replicas(template: Template, tweaks: Sequence[Tweaks]) -> int:
+    """Replicas a pool gets: the last matching tweak that sets them, else the template (nil → 1)."""
+    value = template.spec.get("replicas")
+    for t in tweaks:
+        if t.replicas is not None:
+            value = t.replicas
+    return value if isinstance(value, int) and not isinstance(value, bool) else 1
+
+
+# ==================================================================================================
+# Rendering (ApplyTemplate + tweaks)
+
+
+def generate_name(owner: str, pool: str) -> str:
+    """``<owner>-<pool>-``, or ``<owner>-`` when that is not a valid DNS-1123 subdomain prefix."""
+    prefix = f"{owner}-{pool}-"
+    if not dns1123_subdomain_errors(prefix.rstrip("-")) and len(prefix) <= 253:
+        return prefix
+    return f"{owner}-"
+
+
+class RenderError(ValueError):
+    """A tweak patch does not apply to the rendered workload."""
+
+
+def render_workload(
+    *,
+    kind: str,
+    template: Template,
+    pool: str,
+    tweaks: Sequence[Tweaks],
+    revision: str,
+    owner_name: str,
+    namespace: str,
+    owner_reference: WireDict,
+    ref_labels: Mapping[str, str],
+    existing: Mapping[str, Any] | None = None,
+) -> WireDict:
+    """The pool's workload as upstream's ``ApplyTemplate`` builds it, on top of ``existing`` if given.
+
+    ``ref_labels`` are the owner's labels besides pool and revision (``ref-yurtappset`` for a
+    YurtAppSet). Raises RenderError when a tweak patch fails (the create/update fails upstream too).
+    """
+    obj: WireDict = copy.deepcopy(dict(existing)) if existing is not None else {}
+    obj["apiVersion"] = "apps/v1"
+    obj["kind"] = kind
+    meta = obj.setdefault("metadata", {})
+    tmpl_meta = template.metadata or {}
+    labels = dict(meta.get("labels") or {})
+    labels.update(tmpl_meta.get("labels") or {})
+    labels[wellknown.LABEL_POOL_NAME] = pool
+    labels[wellknown.LABEL_CONTROLLER_REVISION_HASH] = revision
+    labels.update(ref_labels)
+    meta["labels"] = labels
+    annotations = dict(meta.get("annotations") or {})
+    annotations.update(tmpl_meta.get("annotations") or {})
+    annotations[wellknown.ANNOTATION_REF_NODEPOOL] = pool
+    meta["annotations"] = annotations
+    meta["namespace"] = namespace
+    if not meta.get("name"):
+        meta["generateName"] = generate_name(owner_name, pool)
+    refs = [r for r in meta.get("ownerReferences") or [] if not r.get("controller")]
+    meta["ownerReferences"] = [*refs, dict(owner_reference)]
+
+    spec = copy.deepcopy(template.spec)
+    selector = spec.get("selector")
+    if not isinstance(selector, dict):
+        selector = {}
+    selector["matchLabels"] = {**(selector.get("matchLabels") or {}), wellknown.LABEL_POOL_NAME: pool}
+    spec["selector"] = selector
+    pod_template = spec.get("template")
+    if not isinstance(pod_template, dict):
+        pod_template = {}
+    pod_meta = pod_template.get("metadata")
+    if not isinstance(pod_meta, dict):
+        pod_meta = {}
+    pod_labels = dict(pod_meta.get("labels") or {})
+    if kind == STATEFULSET:
+        pod_labels.update(tmpl_meta.get("labels") or {})
+    pod_labels[wellknown.LABEL_POOL_NAME] = pool
+    pod_labels[wellknown.LABEL_CONTROLLER_REVISION_HASH] = revision
+    pod_meta["labels"] = pod_labels
+    pod_template["metadata"] = pod_meta
+    pod_spec = pod_template.get("spec")
+    if not isinstance(pod_spec, dict):
+        pod_spec = {}
+    pod_spec["nodeSelector"] = {**(pod_spec.get("nodeSelector") or {}), wellknown.LABEL_NODEPOOL: pool}
+    pod_template["spec"] = pod_spec
+    spec["template"] = pod_template
+    obj["spec"] = spec
+    return _apply_pool_tweaks(obj, kind, tweaks, pool) if tweaks else obj
+
+
+def apply_pool_tweaks(obj: WireDict, kind: str, tweaks: Sequence[Tweaks], pool: str) -> WireDict:
+    """Basic tweaks (replicas, images) in order, then every patch on Go's JSON of the whole object."""
+    return _apply_pool_tweaks(copy.deepcopy(obj), kind, tweaks, pool)
+
+
+def _apply_pool_tweaks(out: WireDict, kind: str, tweaks: Sequence[Tweaks], pool: str) -> WireDict:
+    """apply_pool_tweaks on an object the caller owns (changed in place where convenient)."""
+    spec = out.setdefault("spec", {})
+    for t in tweaks:
+        if t.replicas is not None:
+            spec["replicas"] = t.replicas
+        pod_spec = (spec.get("template") or {}).get("spec") or {}
+        for image in t.container_images or ():
+            for key in ("containers", "initContainers"):
+                for c in pod_spec.get(key) or ():
+                    if isinstance(c, dict) and c.get("name") == image.name:
+                        c["image"] = image.target_image
+    ops = [
+        {"op": p.operation, "path": p.path, "value": substitute_pool_name(p.value, pool)}
+        for t in tweaks
+        for p in t.patches or ()
+    ]
+    if not ops:
+        return out
+    go_form = rev.go_normalize(out, kind)
+    try:
+        patched = apply_json_patch(go_form, ops)
+    except PatchError as exc:
+        raise RenderError(str(exc)) from exc
+    # [quirk] Go decodes the patched JSON back into the object it marshalled, not into a new one.
+    decoded = rev.go_decode_over(go_form, patched)
+    return rev.prune_materialized(decoded, out)  # type: ignore[no-any-return]
+
+
+# ==================================================================================================
+# Claiming and classifying
+
+
+def claim_workloads(
+    owner_uid: str,
+    owner_deleting: bool,
+    workloads: Sequence[Workload],
+    selector: Mapping[str, str],
+    owner_reference: WireDict,
+) -> tuple[list[Workload], list[MergePatch]]:
+    """``refmanager.ClaimOwnedObjects``: owned + matching kept, owned + not matching released,
+    orphans matching adopted (same namespace assumed by the caller); others ignored."""
+    current: list[Workload] = []
+    ops: list[MergePatch] = []
+    for w in workloads:
+        labels = w.metadata.labels or {}
+        matches = all(labels.get(k) == v for k, v in selector.items())
+        ctrl = controller_uid(w)
+        refs = [r.to_wire() for r in w.metadata.owner_references or []]
+        rv = {"resourceVersion": w.metadata.resource_version} if w.metadata.resource_version else {}
+        uid = {"uid": w.metadata.uid} if w.metadata.uid else {}
+        if ctrl == owner_uid and owner_uid:
+            if matches:
+                current.append(w)
+            elif w.metadata.deletion_timestamp is None:
+                kept = [r for r in refs if r.get("uid") != owner_uid]
+                ops.append(MergePatch(ref_of(w), {"metadata": {**rv, **uid, "ownerReferences": kept or None}}))
+        elif ctrl is None and matches and not owner_deleting and w.metadata.deletion_timestamp is None:
+            ops.append(MergePatch(ref_of(w), {"metadata": {**rv, **uid, "ownerReferences": [*refs, owner_reference]}}))
+            current.append(w)
+    return current, ops
+
+
+@attrs.frozen
+class Classification:
+    create: tuple[str, ...]
+    update: tuple[Workload, ...]
+    delete: tuple[Workload, ...]
+
+
+def classify_workloads(current: Sequence[Workload], selected: Sequence[str], revision: str) -> Classification:
+    """``classifyWorkloads``: index by pool label; stale revision → update; deselected → delete.
+
+    Upstream bug: with two workloads for one pool only the last listed is tracked and the other
+    lives on (double replicas). We keep one (the one on the current revision, else the last by
+    name) and delete the rest, so a pool converges to exactly one workload.
+    """
+    by_pool: dict[str, list[Workload]] = {}
+    for w in sorted(current, key=lambda w: w.name):
+        pool = (w.metadata.labels or {}).get(wellknown.LABEL_POOL_NAME)
+        if pool:
+            by_pool.setdefault(pool, []).append(w)
+    wanted = set(selected)
+    updates: list[Workload] = []
+    deletes: list[Workload] = []
+    for pool in sorted(by_pool):
+        items = by_pool[pool]
+        if pool not in wanted:
+            deletes.extend(items)
+            continue
+        on_rev = [
+            w for w in items if (w.metadata.labels or {}).get(wellknown.LABEL_CONTROLLER_REVISION_HASH) == revision
+        ]
+        keep = on_rev[-1] if on_rev else items[-1]
+        deletes.extend(w for w in items if w is not keep)
+        if (keep.metadata.labels or {}).get(wellknown.LABEL_CONTROLLER_REVISION_HASH) != revision:
+            updates.append(keep)
+    creates = tuple(p for p in selected if p and p not in by_pool)
+    return Classification(creates, tuple(updates), tuple(deletes))
+
+
+# ==================================================================================================
+# Conditions and status
+
+
+def set_condition(conditions: Sequence[WireDict], new: WireDict) -> list[WireDict]:
+    """``SetYurtAppSetCondition``: keep an identical condition (and its time); otherwise drop the old
+    one of that type and append the new one at the end."""
+    fields = ("type", "status", "reason", "message")
+    for c in conditions:
+        if c.get("type") == new["type"] and all((c.get(f) or "") == (new.get(f) or "") for f in fields):
+            return list(conditions)
+    return [c for c in conditions if c.get("type") != new["type"]] + [new]
+
+
+def condition(type_: str, status: str, reason: str, message: str, now: datetime) -> WireDict:
+    return {
+        "type": type_,
+        "status": status,
+        "lastTransitionTime": format_time(now),
+        "reason": reason,
+        "message": message,
+    }
+
+
+def _workload_counts(workloads: Sequence[Workload], revision: str) -> tuple[int, int]:
+    ready = updated = 0
+    for w in workloads:
+        st = w.status
+        replicas = (st.replicas if st else None) or 0
+        if replicas > 0 and ((st.ready_replicas if st else None) or 0) == replicas:
+            ready += 1
+        if (w.metadata.labels or {}).get(wellknown.LABEL_CONTROLLER_REVISION_HASH) == revision and (
+            (st.updated_replicas if st else None) or 0
+        ) == replicas:
+            updated += 1
+    return ready, updated
+
+
+# ==================================================================================================
+# The planner
+
+
+@attrs.frozen
+class PoolWorkloads:
+    """The workload half of a plan: shared by YurtAppSet and YurtAppDaemon."""
+
+    claims: tuple[MergePatch, ...]
+    creates: tuple[Create, ...]
+    deletes: tuple[Delete, ...]
+    updates: tuple[Update, ...]
+    current: tuple[Workload, ...]
+    #: (pool, reason) of workloads that could not be rendered for a create / an update.
+    create_errors: tuple[tuple[str, str], ...]
+    update_errors: tuple[tuple[str, str], ...]
+
+
+def plan_pool_workloads(
+    *,
+    owner: Any,
+    kind: str,
+    template: Template,
+    tweaks: Sequence[WorkloadTweak],
+    ref_labels: Mapping[str, str],
+    pools: Sequence[NodePool],
+    selected: Sequence[str],
+    workloads: Sequence[Workload],
+    revision: str,
+    tweaks_for: Callable[[Sequence[WorkloadTweak], NodePool], list[Tweaks]] = matching_tweaks,
+) -> PoolWorkloads:
+    """Claim, classify and render: the workload actions for one owner at one revision."""
+    owner_ref = owner_ref_wire(owner)
+    candidates = [w for w in workloads if w.kind == kind and w.namespace == owner.namespace]
+    current, claims = (
+        claim_workloads(
+            owner.metadata.uid or "",
+            owner.metadata.deletion_timestamp is not None,
+            candidates,
+            ref_labels if ref_labels else {},
+            owner_ref,
+        )
+        if ref_labels
+        else _owned_only(owner.metadata.uid or "", candidates)
+    )
+    cls = classify_workloads(current, selected, revision)
+    pool_by_name = {p.name: p for p in pools}
+    create_errors: list[tuple[str, str]] = []
+    update_errors: list[tuple[str, str]] = []
+
+    def render(pool: str, existing: Mapping[str, Any] | None, errors: list[tuple[str, str]]) -> WireDict | None:
+        np = pool_by_name.get(pool)
+        if np is None:
+            errors.append((pool, f"nodepool {pool} not found"))
+            return None
+        try:
+            return render_workload(
+                kind=kind,
+                template=template,
+                pool=pool,
+                tweaks=tweaks_for(tweaks, np),
+                revision=revision,
+                owner_name=owner.name,
+                namespace=owner.namespace,
+                owner_reference=owner_ref,
+                ref_labels=ref_labels,
+                existing=existing,
+            )
+        except RenderError as exc:
+            errors.append((pool, str(exc)))
+            return None
+
+    creates = []
+    for pool in cls.create:
+        obj = render(pool, None, create_errors)
+        if obj is not None:
+            creates.append(Create(obj))
+    updates = []
+    for w in cls.update:
+        pool = (w.metadata.labels or {}).get(wellknown.LABEL_POOL_NAME, "")
+        obj = render(pool, w.to_wire(), update_errors)
+        if obj is not None:
+            updates.append(Update(obj))
+    deletes = tuple(Delete(ref_of(w), uid=w.metadata.uid, propagation_policy="Background") for w in cls.delete)
+    # An orphan about to be updated (the update sets the ownerReference) or deleted needs no
+    # separate adoption write; upstream adopts first, with the same end state.
+    acted = {ref_of(w) for w in (*cls.update, *cls.delete)}
+    claims = [c for c in claims if c.ref not in acted or not _is_adoption(c)]
+    return PoolWorkloads(
+        tuple(claims),
+        tuple(creates),
+        deletes,
+        tuple(updates),
+        tuple(current),
+        tuple(create_errors),
+        tuple(update_errors),
+    )
+
+
+def _is_adoption(patch: MergePatch) -> bool:
+    refs = (patch.patch.get("metadata") or {}).get("ownerReferences") or []
+    return any(r.get("controller") for r in refs)
+
+
+def _owned_only(owner_uid: str, workloads: Sequence[Workload]) -> tuple[list[Workload], list[MergePatch]]:
+    return [w for w in workloads if owner_uid and controller_uid(w) == owner_uid], []
+
+
+def plan_yurtappset(
+    yas: YurtAppSet,
+    pools: Sequence[NodePool],
+    workloads: Sequence[Workload],
+    revisions: Sequence[ControllerRevision],
+    *,
+    now: datetime,
+    config: YurtAppSetConfig | None = None,
+) -> YurtAppSetPlan:
+    """One reconcile of ``yas``.
+
+    ``pools``: every NodePool. ``workloads``: Deployments and StatefulSets (any namespace; only the
+    template's kind in the YurtAppSet's namespace is considered). ``revisions``: ControllerRevisions
+    of the YurtAppSet's namespace. A YurtAppSet being deleted gets an empty plan (GC cleans up).
+    """
+    config = config or YurtAppSetConfig()
+    ref = ref_of(yas)
+    empty = YurtAppSetPlan(
+        revision=(yas.status.current_revision if yas.status else ""), collision_count=0, selected_pools=()
+    )
+    if yas.metadata.deletion_timestamp is not None or yas.spec is None:
+        return empty
+    chosen = template_kind(yas.spec.workload.workload_template)
+    status = yas.status
+    old_collisions = status.collision_count if status and status.collision_count is not None else 0
+
+    # 1. revision
+    owner_ref = owner_ref_wire(yas)
+    ref_label = {wellknown.LABEL_REF_YURTAPPSET: yas.name}
+    owned_revs = [
+        r
+        for r in revisions
+        if r.namespace == yas.namespace
+        and (r.metadata.labels or {}).get(wellknown.LABEL_REF_YURTAPPSET) == yas.name
+        and controller_uid(r) in (None, yas.metadata.uid)
+    ]
+    outcome = rev.plan_revision(
+        owner_name=yas.name,
+        namespace=yas.namespace,
+        data=rev.yurtappset_revision_data(yas.spec.workload.to_wire()),
+        history=owned_revs,
+        namespace_revisions=[r for r in revisions if r.namespace == yas.namespace],
+        collision_count=old_collisions,
+        labels={**(yas.metadata.labels or {}), **ref_label},
+        owner_reference=owner_ref,
+    )
+    revision = outcome.name
+
+    # 2. pools
+    selected = select_pools(pools, yas.spec.pools, yas.spec.nodepool_selector)
+    conditions = [c.to_wire() for c in (status.conditions if status and status.conditions else [])]
+    events: list[Event] = []
+    if not selected:
+        events.append(
+            Event(
+                ref,
+                "Warning",
+                wellknown.REASON_NO_FIND_POOLS,
+                f"There are no matched nodepools for YurtAppSet {yas.namespace}/{yas.name}",
+            )
+        )
+        conditions = set_condition(
+            conditions,
+            condition(
+                wellknown.CONDITION_POOL_FOUND,
+                "False",
+                wellknown.REASON_NO_FIND_POOLS,
+                "There are no matched nodepools for YurtAppSet",
+                now,
+            ),
+        )
+    else:
+        # Go formats the sorted set list as "[a b c]".
+        conditions = set_condition(
+            conditions,
+            condition(
+                wellknown.CONDITION_POOL_FOUND,
+                "True",
+                wellknown.REASON_FIND_POOLS,
+                f"There are {len(selected)} matched nodepools: [{' '.join(selected)}]",
+                now,
+            ),
+        )
+
+    # 3. workloads
+    if chosen is None:  # the webhook forbids this; nothing can be rendered
+        return YurtAppSetPlan(revision, outcome.collision_count, selected, Plan.of(outcome.ops), tuple(events))
+    kind, _, template = chosen
+    pw = plan_pool_workloads(
+        owner=yas,
+        kind=kind,
+        template=template,
+        tweaks=yas.spec.workload.workload_tweaks or [],
+        ref_labels=ref_label,
+        pools=pools,
+        selected=selected,
+        workloads=workloads,
+        revision=revision,
+    )
+    create_errors, update_errors = pw.create_errors, pw.update_errors
+    if pw.creates or create_errors:
+        if create_errors:
+            msg = "; ".join(f"create workload by nodepool {p} error: {m}" for p, m in create_errors)
+            conditions = set_condition(
+                conditions,
+                condition(
+                    wellknown.CONDITION_APP_DISPATCHED, "False", wellknown.REASON_CREATE_WORKLOAD_ERROR, msg, now
+                ),
+            )
+        else:
+            events.append(
+                Event(ref, "Normal", wellknown.EVENT_SUCCESSFUL_CREATE_WORKLOAD, f"Create {len(pw.creates)} {kind}")
+            )
+            conditions = set_condition(
+                conditions,
+                condition(
+                    wellknown.CONDITION_APP_DISPATCHED,
+                    "True",
+                    "",
+                    "All expected workloads are created successfully",
+                    now,
+                ),
+            )
+    if pw.deletes:
+        events.append(
+            Event(ref, "Normal", wellknown.EVENT_SUCCESSFUL_DELETE_WORKLOAD, f"Delete {len(pw.deletes)} {kind}")
+        )
+        conditions = set_condition(
+            conditions,
+            condition(
+                wellknown.CONDITION_APP_DELETED, "True", "", "Unexpected workloads are deleted successfully", now
+            ),
+        )
+    if pw.updates or update_errors:
+        if update_errors:
+            for pool, m in update_errors:
+                events.append(
+                    Event(ref, "Warning", "Failed UpdateWorkload", f"Error updating {kind} of nodepool {pool}: {m}")
+                )
+            msg = "; ".join(f"update workload of nodepool {p} error: {m}" for p, m in update_errors)
+            conditions = set_condition(
+                conditions,
+                condition(wellknown.CONDITION_APP_UPDATED, "False", wellknown.REASON_UPDATE_WORKLOAD_ERROR, msg, now),
+            )
+        else:
+            events.append(
+                Event(ref, "Normal", wellknown.EVENT_SUCCESSFUL_UPDATE_WORKLOAD, f"Update {len(pw.updates)} {kind}")
+            )
+            conditions = set_condition(
+                conditions,
+                condition(
+                    wellknown.CONDITION_APP_UPDATED, "True", "", "All expected workloads are updated successfully", now
+                ),
+            )
+
+    # 4. status (from the workloads read before this round's actions, as upstream)
+    total = len(pw.current)
+    ready, updated = _workload_counts(pw.current, revision)
+    if total == 0:
+        conditions = set_condition(
+            conditions, condition(wellknown.CONDITION_APP_READY, "False", wellknown.REASON_NO_WORKLOAD_FOUND, "", now)
+        )
+    elif ready == total:
+        conditions = set_condition(
+            conditions, condition(wellknown.CONDITION_APP_READY, "True", wellknown.REASON_ALL_WORKLOADS_READY, "", now)
+        )
+    else:
+        conditions = set_condition(
+            conditions,
+            condition(wellknown.CONDITION_APP_READY, "False", wellknown.REASON_NOT_ALL_WORKLOADS_READY, "", now),
+        )
+    old_conditions = [c.to_wire() for c in (status.conditions if status and status.conditions else [])]
+    unchanged = (
+        status is not None
+        and status.current_revision == revision
+        and status.collision_count is not None
+        and status.collision_count == outcome.collision_count
+        and status.total_workloads == total
+        and status.ready_workloads == ready
+        and (status.updated_workloads or 0) == updated
+        and (status.observed_generation or 0) == (yas.metadata.generation or 0)
+        and old_conditions == conditions
+    )
+    status_op: StatusUpdate | None = None
+    if not unchanged:
+        new_status: WireDict = {
+            "observedGeneration": yas.metadata.generation or 0,
+            "collisionCount": outcome.collision_count,
+            "currentRevision": revision,
+            "conditions": conditions,
+            "readyWorkloads": ready,
+            "updatedWorkloads": updated,
+            "totalWorkloads": total,
+        }
+        status_op = status_update(yas, new_status)
+
+    # 5. prune revisions
+    limit = yas.spec.revision_history_limit
+    prune = rev.prune_history(
+        outcome.history,
+        limit=config.default_revision_history_limit if limit is None else limit,
+        keep=revision,
+        namespace=yas.namespace,
+    )
+    steps = (*outcome.ops, *pw.creates, *pw.updates, *pw.claims, *pw.deletes, *prune)
+    return YurtAppSetPlan(
+        revision=revision,
+        collision_count=outcome.collision_count,
+        selected_pools=selected,
+        plan=Plan.of((*steps, status_op) if status_op is not None else steps),
+        events=tuple(events),
+        render_errors=(*pw.create_errors, *pw.update_errors),
+    )

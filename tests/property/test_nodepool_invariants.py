@@ -1,0 +1,163 @@
+"""NodePool planner invariants (hypothesis).
+
+- test_members_carry_pool_attributes: after applying the plan every member node has the pool's labels,
+  annotations and taints (taint identity key+effect) and none of the keys the pool dropped since its
+  previous spec.
+- test_non_members_untouched: the plan never writes a node outside the pool.
+- test_status_counts_add_up: readyNodeNum + unreadyNodeNum == len(nodes) and nodes is sorted.
+- test_nodepool_plan_idempotent: applying the plan then planning again gives an empty plan.
+- test_nodepool_plan_is_deterministic: equal inputs give equal plans.
+- test_hubleader_and_nodebucket_deterministic / test_nodebucket_covers_members: equal inputs give equal
+  plans; buckets cover exactly the members with at most N names each.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from openyurt.core.api.core_v1 import Node
+from openyurt.core.api.openyurt_apps_v1alpha1 import NodeBucket
+from openyurt.core.api.openyurt_apps_v1beta2 import NodePool
+from openyurt.core.planners import plan_hub_leaders, plan_node_buckets, plan_nodepool
+from openyurt.core.planners._util import apply_steps, ref_of
+from openyurt.core.planners.nodebucket import NodeBucketConfig
+from tests.unit.planners.builders import NOW, node, pool
+
+KEYS = st.sampled_from(["a", "b", "c", "example.io/d"])
+VALS = st.sampled_from(["1", "2", "x"])
+TAINTS = st.lists(
+    st.builds(
+        lambda k, v, e: {"key": k, "value": v, "effect": e}, KEYS, VALS, st.sampled_from(["NoSchedule", "NoExecute"])
+    ),
+    max_size=3,
+    unique_by=lambda t: (t["key"], t["effect"]),
+)
+SPEC = st.builds(
+    lambda labels, ann, taints: {"labels": labels, "annotations": ann, "taints": taints},
+    st.dictionaries(KEYS, VALS, max_size=3),
+    st.dictionaries(KEYS, VALS, max_size=3),
+    TAINTS,
+)
+
+
+@st.composite
+def clusters(draw: Any) -> tuple[NodePool, NodePool, list[Node]]:
+    old_spec, new_spec = draw(SPEC), draw(SPEC)
+    nodes = []
+    for i in range(draw(st.integers(0, 6))):
+        nodes.append(
+            node(
+                f"n{i}",
+                draw(st.sampled_from(["p", "q", None])),
+                ready=draw(st.sampled_from([True, False, None])),
+                labels=draw(st.dictionaries(KEYS, VALS, max_size=2)),
+                annotations=draw(st.dictionaries(KEYS, VALS, max_size=2)),
+                taints=draw(TAINTS),
+            )
+        )
+    return pool("p", spec=old_spec), pool("p", spec=new_spec), nodes
+
+
+def _apply(p: NodePool, nodes: list[Node]) -> list[Node]:
+    store = {ref_of(n): n.to_wire() for n in nodes}
+    store = apply_steps(store, plan_nodepool(p, nodes, now=NOW).plan.patches)
+    return [Node.model_validate(store[ref_of(n)]) for n in nodes]
+
+
+@settings(max_examples=80, deadline=None)
+@given(clusters())
+def test_members_carry_pool_attributes(c: Any) -> None:
+    old, new, nodes = c
+    after = _apply(new, _apply(old, nodes))
+    spec, old_spec = new.spec, old.spec
+    for n in after:
+        if (n.metadata.labels or {}).get("apps.openyurt.io/nodepool") != "p":
+            continue
+        labels, ann = n.metadata.labels or {}, n.metadata.annotations or {}
+        assert all(labels.get(k) == v for k, v in (spec.labels or {}).items())
+        assert all(ann.get(k) == v for k, v in (spec.annotations or {}).items())
+        taints = {(t.key, t.effect) for t in (n.spec.taints if n.spec else None) or ()}
+        assert {(t.key, t.effect) for t in spec.taints or ()} <= taints
+        assert not (set(old_spec.labels or {}) - set(spec.labels or {})) & (set(labels) - {"apps.openyurt.io/nodepool"})
+        assert not (set(old_spec.annotations or {}) - set(spec.annotations or {})) & set(ann)
+        dropped = {(t.key, t.effect) for t in old_spec.taints or ()} - {(t.key, t.effect) for t in spec.taints or ()}
+        assert not dropped & taints
+
+
+@settings(max_examples=80, deadline=None)
+@given(clusters())
+def test_non_members_untouched(c: Any) -> None:
+    _, new, nodes = c
+    members = {n.name for n in nodes if (n.metadata.labels or {}).get("apps.openyurt.io/nodepool") == "p"}
+    assert {s.ref.name for s in plan_nodepool(new, nodes, now=NOW).plan.patches if s.ref.kind == "Node"} <= members
+
+
+@settings(max_examples=80, deadline=None)
+@given(clusters())
+def test_status_counts_add_up(c: Any) -> None:
+    _, new, nodes = c
+    plan = plan_nodepool(new, nodes, now=NOW)
+    members = [n for n in nodes if (n.metadata.labels or {}).get("apps.openyurt.io/nodepool") == "p"]
+    for st_update in plan.plan.status_updates:
+        status = st_update.obj["status"]
+        assert status["readyNodeNum"] + status["unreadyNodeNum"] == len(members)
+        assert status.get("nodes", []) == sorted(n.name for n in members)
+
+
+@settings(max_examples=80, deadline=None)
+@given(clusters())
+def test_nodepool_plan_idempotent(c: Any) -> None:
+    _, new, nodes = c
+    plan = plan_nodepool(new, nodes, now=NOW)
+    after = _apply(new, nodes)
+    status = plan.plan.status_updates[0].obj["status"] if plan.plan.status_updates else None
+    new2 = new
+    if status is not None:
+        new2 = NodePool.model_validate({**new.to_wire(), "status": status})
+    assert plan_nodepool(new2, after, now=NOW).is_empty
+
+
+@settings(max_examples=50, deadline=None)
+@given(clusters())
+def test_nodepool_plan_is_deterministic(c: Any) -> None:
+    _, new, nodes = c
+    assert plan_nodepool(new, nodes, now=NOW) == plan_nodepool(new, list(reversed(nodes)), now=NOW)
+
+
+@settings(max_examples=50, deadline=None)
+@given(clusters(), st.integers(1, 3))
+def test_hubleader_and_nodebucket_deterministic(c: Any, n: int) -> None:
+    _, new, nodes = c
+    p = NodePool.model_validate(
+        {
+            **new.to_wire(),
+            "spec": {
+                **new.to_wire()["spec"],
+                "enableLeaderElection": True,
+                "leaderElectionStrategy": "random",
+                "leaderReplicas": n,
+            },
+        }
+    )
+    assert plan_hub_leaders(p, nodes, now=NOW) == plan_hub_leaders(p, nodes, now=NOW)
+    assert plan_node_buckets(p, nodes, [], now=NOW) == plan_node_buckets(p, nodes, [], now=NOW)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.sets(st.integers(0, 40), max_size=30), st.sets(st.integers(0, 40), max_size=30), st.integers(1, 7))
+def test_nodebucket_covers_members(before: set[int], now_members: set[int], cap: int) -> None:
+    p = pool("p")
+    cfg = NodeBucketConfig(max_nodes_per_bucket=cap)
+    store: dict[Any, Any] = {}
+    for members in (before, now_members):
+        nodes = [node(f"n{i:02d}", "p") for i in sorted(members)]
+        buckets = [NodeBucket.model_validate(v) for v in store.values()]
+        store = apply_steps(store, plan_node_buckets(p, nodes, buckets, now=NOW, config=cfg).plan.steps())
+        names = [x["name"] for b in store.values() for x in b["nodes"]]
+        assert sorted(names) == sorted(f"n{i:02d}" for i in members)
+        assert all(0 < b["numNodes"] == len(b["nodes"]) <= cap for b in store.values())
+        buckets = [NodeBucket.model_validate(v) for v in store.values()]
+        assert plan_node_buckets(p, nodes, buckets, now=NOW, config=cfg).is_empty
