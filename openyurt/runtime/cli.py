@@ -146,10 +146,10 @@ def hub(
     server: Annotated[list[str], typer.Option("--server", help="Extra cloud API server URL (repeatable).")] = [],  # noqa: B006
 ) -> None:
     """Run yurthub: the node's caching proxy to the cloud, with offline autonomy and response filters."""
-    from openyurt.runtime.hub import main as hub_main
+    from openyurt.runtime.hub.main import run as run_hub
 
     raise typer.Exit(
-        hub_main.run(
+        run_hub(
             kubeconfig=kubeconfig,
             node_name=node_name,
             cache_dir=cache_dir,

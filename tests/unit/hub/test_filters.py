@@ -20,12 +20,12 @@ from openyurt.core.hub.filters import (
     as_filter,
     build_chain,
     default_chain,
-    load_plugin_filters,
     parse_filter_config,
 )
 from openyurt.core.hub.filters.inclusterconfig import comment_kubeconfig
 from openyurt.core.hub.filters.nodeportisolation import listen_config, pool_enabled
 from openyurt.core.hub.requestinfo import make_request
+from openyurt.runtime.hub.plugins import load_plugin_filters
 
 CTX = FilterContext(
     node_name="n1",

@@ -13,8 +13,7 @@ through the ``openyurt.hub.filters`` entry-point group.
 
 from __future__ import annotations
 
-import importlib.metadata
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import Any, Final, Protocol, runtime_checkable
 
@@ -322,28 +321,14 @@ def _is_filter(value: object) -> bool:
 
 def as_filter(value: object, origin: str = "") -> ObjectFilter:
     """``value`` if it is a filter, else the result of calling it with no arguments if that is one."""
-    if _is_filter(value):
+    # A class that declares the filter attributes is a factory, not a filter: instantiate it.
+    if _is_filter(value) and not isinstance(value, type):
         return value  # type: ignore[return-value]
     if callable(value):
         made = value()
         if _is_filter(made):
             return made  # type: ignore[no-any-return]
     raise PluginError(f"{origin or value!r} is neither an ObjectFilter nor a zero-argument factory of one")
-
-
-def load_plugin_filters(
-    entry_points: Callable[[], Iterable[importlib.metadata.EntryPoint]] | None = None,
-) -> list[ObjectFilter]:
-    """Filters users registered under the ``openyurt.hub.filters`` entry-point group.
-
-    Each entry point loads to a filter object or a zero-argument factory of one. Raises
-    :class:`PluginError` naming the entry point that is neither. ``entry_points`` is for tests.
-    """
-    eps = entry_points() if entry_points is not None else importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)
-    out: list[ObjectFilter] = []
-    for ep in eps:
-        out.append(as_filter(ep.load(), f"entry point {ep.name!r} ({ep.value})"))
-    return out
 
 
 BUILTIN_FILTERS: Final[tuple[ObjectFilter, ...]] = _builtin()
@@ -391,7 +376,6 @@ __all__ = [
     "as_filter",
     "build_chain",
     "default_chain",
-    "load_plugin_filters",
     "never_filtered",
     "parse_filter_config",
 ]

@@ -1,0 +1,394 @@
+"""The hub's crash-safe on-disk object cache, served from an in-memory index.
+
+Why this shape: a node that loses the cloud lives on this cache, and it may lose power or be
+``kill -9``-ed at any instant. So every object is its own file, written as temp file + fsync + rename
+(+ directory fsync): after a crash each file holds the old or the new version, never a torn one, and an
+object is never missing because a newer one was being written. Lists leave a marker file (``%list``)
+written *after* their objects, so "this list was never fetched" (offline: 404) cannot be confused with
+"this list is empty". Files are 0600 and directories 0700: the cache holds secrets and tokens.
+
+Reads never touch the disk: every object's bytes are kept in memory (a few MB for a node's worth of
+objects), which makes an offline list a byte join. Writes update memory at once and are handed to one
+writer thread, which coalesces repeated writes of a key (only the newest version matters) while keeping
+first-write order, so a burst of watch events never stalls the event loop on fsync.
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import threading
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Final
+
+from openyurt.adapters.cache.protocol import ListMarker
+from openyurt.core.hub.cachepolicy import should_replace
+
+log = logging.getLogger(__name__)
+
+#: Marker file of a cached list; ``%`` cannot occur in a Kubernetes object name, so no object collides.
+MARKER: Final = "%list"
+#: Prefix of temporary files (removed on load: the rename never happened, the old file is intact).
+TMP_PREFIX: Final = "%tmp-"
+#: Sub-directory holding saved non-resource documents.
+DOCS_DIR: Final = "%docs"
+FILE_MODE: Final = 0o600
+DIR_MODE: Final = 0o700
+
+
+class KeyError_(ValueError):
+    """A key that would escape the cache root or collide with bookkeeping files."""
+
+
+def _check_key(key: str) -> None:
+    if not key:
+        raise KeyError_("empty cache key")
+    for seg in key.split("/"):
+        if seg in ("", ".", "..") or seg.startswith("%") or "\x00" in seg:
+            raise KeyError_(f"invalid cache key {key!r}")
+
+
+def valid_key(key: str) -> bool:
+    """Whether ``key`` can be stored (no traversal, no bookkeeping names)."""
+    try:
+        _check_key(key)
+    except KeyError_:
+        return False
+    return True
+
+
+class _Entry:
+    __slots__ = ("data", "rv")
+
+    def __init__(self, rv: str, data: bytes) -> None:
+        self.rv = rv
+        self.data = data
+
+
+_DELETE: Final = None
+
+
+class DiskCache:
+    """An :class:`~openyurt.adapters.cache.protocol.ObjectCache` on a directory tree.
+
+    ``sync=False`` skips fsync (tests on slow disks); kill -9 safety still holds because renames are
+    atomic, only power-loss durability is weakened.
+    """
+
+    def __init__(self, root: Path, *, sync: bool = True) -> None:
+        self.root = Path(root)
+        self.sync = sync
+        # directory (key minus last segment) → name → entry
+        self._dirs: dict[str, dict[str, _Entry]] = {}
+        self._markers: dict[str, ListMarker] = {}
+        self._docs: dict[str, bytes] = {}
+        # writer queue: relative path → bytes to write, or None to delete (dict keeps first-write order)
+        self._pending: dict[str, bytes | None] = {}
+        self._cv = threading.Condition()
+        self._busy = False
+        self._closed = False
+        self._thread: threading.Thread | None = None
+        self.write_errors = 0
+        self.bytes_written = 0
+
+    # ------------------------------------------------------------------ loading
+
+    def load(self) -> int:
+        """Read the tree into memory (removing leftovers of interrupted writes); returns objects loaded."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.root, DIR_MODE)
+        count = 0
+        for dirpath, dirnames, filenames in os.walk(self.root):
+            rel_dir = os.path.relpath(dirpath, self.root)
+            rel_dir = "" if rel_dir == "." else rel_dir.replace(os.sep, "/")
+            if rel_dir == DOCS_DIR:
+                for name in filenames:
+                    if name.startswith(TMP_PREFIX):
+                        _unlink(os.path.join(dirpath, name))
+                        continue
+                    with contextlib.suppress(OSError):
+                        self._docs[name] = Path(dirpath, name).read_bytes()
+                dirnames[:] = []
+                continue
+            for name in filenames:
+                full = os.path.join(dirpath, name)
+                if name.startswith(TMP_PREFIX):
+                    _unlink(full)
+                    continue
+                try:
+                    raw = Path(full).read_bytes()
+                except OSError as exc:
+                    log.warning("cache: cannot read %s: %s", full, exc)
+                    continue
+                if name == MARKER:
+                    try:
+                        m = json.loads(raw)
+                        self._markers[rel_dir] = ListMarker(
+                            str(m.get("resourceVersion", "")), str(m.get("selector", ""))
+                        )
+                    except (ValueError, AttributeError):
+                        log.warning("cache: unreadable list marker %s", full)
+                    continue
+                if not rel_dir:
+                    continue
+                try:
+                    obj = json.loads(raw)
+                    rv = str(obj.get("metadata", {}).get("resourceVersion") or "")
+                except (ValueError, AttributeError):
+                    log.warning("cache: unreadable object %s, ignored", full)
+                    continue
+                self._dirs.setdefault(rel_dir, {})[name] = _Entry(rv, raw)
+                count += 1
+        return count
+
+    def start(self) -> None:
+        """Start the writer thread (idempotent)."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._writer, name="hub-cache-writer", daemon=True)
+            self._thread.start()
+
+    # ------------------------------------------------------------------ reads
+
+    def _split(self, key: str) -> tuple[str, str]:
+        d, _, name = key.rpartition("/")
+        return d, name
+
+    def get(self, key: str) -> bytes | None:
+        d, name = self._split(key)
+        e = self._dirs.get(d, {}).get(name)
+        return e.data if e is not None else None
+
+    def resource_version(self, key: str) -> str | None:
+        d, name = self._split(key)
+        e = self._dirs.get(d, {}).get(name)
+        return e.rv if e is not None else None
+
+    def _under(self, list_key: str) -> Iterator[tuple[str, dict[str, _Entry]]]:
+        prefix = list_key + "/"
+        for d, entries in self._dirs.items():
+            if d == list_key or d.startswith(prefix):
+                yield d, entries
+
+    def list_covered(self, list_key: str) -> bool:
+        """Whether a list of ``list_key`` or of an enclosing key (cluster-wide list) was cached."""
+        key = list_key
+        while key:
+            if key in self._markers:
+                return True
+            key = key.rpartition("/")[0]
+        return False
+
+    def list(self, list_key: str) -> builtins.list[bytes] | None:
+        if not self.list_covered(list_key):
+            return None
+        out: builtins.list[bytes] = []
+        for _, entries in sorted(self._under(list_key), key=lambda de: de[0]):
+            out.extend(e.data for _, e in sorted(entries.items()))
+        return out
+
+    def list_entries(self, list_key: str) -> builtins.list[tuple[str, str, str, bytes]] | None:
+        """(directory, name, resourceVersion, bytes) of every object under ``list_key``, sorted.
+
+        None when no list covering ``list_key`` was cached.
+        """
+        if not self.list_covered(list_key):
+            return None
+        out: builtins.list[tuple[str, str, str, bytes]] = []
+        for d, entries in sorted(self._under(list_key), key=lambda de: de[0]):
+            out.extend((d, n, e.rv, e.data) for n, e in sorted(entries.items()))
+        return out
+
+    def list_marker(self, list_key: str) -> ListMarker | None:
+        return self._markers.get(list_key)
+
+    def selectors(self) -> dict[str, str]:
+        return {k: m.selector for k, m in self._markers.items()}
+
+    def keys(self) -> builtins.list[str]:
+        """Every cached object key (tests and tools)."""
+        return [f"{d}/{n}" for d, entries in self._dirs.items() for n in entries]
+
+    def __len__(self) -> int:
+        return sum(len(e) for e in self._dirs.values())
+
+    def get_doc(self, key: str) -> bytes | None:
+        return self._docs.get(_doc_name(key))
+
+    # ------------------------------------------------------------------ writes
+
+    def put(self, key: str, resource_version: str, data: bytes) -> bool:
+        _check_key(key)
+        d, name = self._split(key)
+        entries = self._dirs.get(d)
+        old = entries.get(name) if entries is not None else None
+        if old is not None:
+            if not should_replace(old.rv, resource_version):
+                return False
+            if old.rv == resource_version and old.data == data:
+                return True
+        if entries is None:
+            entries = self._dirs[d] = {}
+        entries[name] = _Entry(resource_version, data)
+        self._enqueue(key, data)
+        return True
+
+    def delete(self, key: str, resource_version: str | None = None) -> bool:
+        d, name = self._split(key)
+        entries = self._dirs.get(d)
+        old = entries.get(name) if entries is not None else None
+        if old is None or entries is None:
+            return False
+        if resource_version is not None and not should_replace(old.rv, resource_version):
+            return False
+        del entries[name]
+        if not entries:
+            del self._dirs[d]
+        self._enqueue(key, _DELETE)
+        return True
+
+    def replace_list(self, list_key: str, items: Mapping[str, tuple[str, bytes]], list_rv: str, selector: str) -> None:
+        _check_key(list_key)
+        existing = [f"{d}/{n}" for d, entries in self._under(list_key) for n in entries]
+        for key, (rv, data) in items.items():
+            self.put(key, rv, data)
+        for key in existing:
+            if key in items:
+                continue
+            old_rv = self.resource_version(key)
+            # an object cached by a watch after this list was read is newer than the list: keep it
+            if old_rv is not None and list_rv and old_rv != list_rv and should_replace(list_rv, old_rv):
+                continue
+            self.delete(key)
+        marker = ListMarker(list_rv, selector)
+        if self._markers.get(list_key) != marker:
+            self._markers[list_key] = marker
+            body = json.dumps({"resourceVersion": list_rv, "selector": selector}).encode()
+            self._enqueue(f"{list_key}/{MARKER}", body)
+
+    def put_doc(self, key: str, data: bytes) -> None:
+        name = _doc_name(key)
+        if self._docs.get(name) == data:
+            return
+        self._docs[name] = data
+        self._enqueue(f"{DOCS_DIR}/{name}", data)
+
+    def _enqueue(self, rel: str, data: bytes | None) -> None:
+        if self._thread is None:
+            # no writer thread (tools, tests): write through
+            self._write_one(rel, data, set())
+            return
+        with self._cv:
+            self._pending[rel] = data  # re-assignment keeps the key's first position
+            self._cv.notify()
+
+    # ------------------------------------------------------------------ the writer
+
+    def _writer(self) -> None:
+        while True:
+            with self._cv:
+                while not self._pending and not self._closed:
+                    self._busy = False
+                    self._cv.notify_all()
+                    self._cv.wait()
+                if not self._pending and self._closed:
+                    self._busy = False
+                    self._cv.notify_all()
+                    return
+                self._busy = True
+                batch = self._pending
+                self._pending = {}
+            dirty: set[str] = set()
+            for rel, data in batch.items():
+                if rel.endswith("/" + MARKER):
+                    self._sync_dirs(dirty)  # a marker never becomes durable before its list's objects
+                self._write_one(rel, data, dirty)
+            self._sync_dirs(dirty)
+
+    def _write_one(self, rel: str, data: bytes | None, dirty: set[str]) -> None:
+        path = os.path.join(self.root, rel)
+        directory = os.path.dirname(path)
+        try:
+            if data is None:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(path)
+                dirty.add(directory)
+                return
+            _makedirs(directory, str(self.root))
+            tmp = os.path.join(directory, TMP_PREFIX + os.path.basename(path))
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+            try:
+                view = memoryview(data)
+                while view:
+                    n = os.write(fd, view)
+                    view = view[n:]
+                if self.sync:
+                    os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(tmp, path)
+            self.bytes_written += len(data)
+            dirty.add(directory)
+        except OSError as exc:
+            self.write_errors += 1
+            log.error("cache: writing %s failed: %s", rel, exc)
+
+    def _sync_dirs(self, dirty: set[str]) -> None:
+        if not self.sync:
+            dirty.clear()
+            return
+        for d in dirty:
+            with contextlib.suppress(OSError):
+                fd = os.open(d, os.O_RDONLY | os.O_DIRECTORY)
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+        dirty.clear()
+
+    def flush(self, timeout: float | None = None) -> bool:
+        if self._thread is None:
+            return True
+        with self._cv:
+            return self._cv.wait_for(lambda: not self._pending and not self._busy, timeout)
+
+    def close(self) -> None:
+        if self._thread is None:
+            return
+        with self._cv:
+            self._closed = True
+            self._cv.notify_all()
+        self._thread.join()
+        self._thread = None
+
+    @property
+    def pending(self) -> int:
+        """Writes accepted but not yet on disk."""
+        with self._cv:
+            return len(self._pending) + (1 if self._busy else 0)
+
+
+def _doc_name(key: str) -> str:
+    safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in key)
+    digest = hashlib.sha1(key.encode(), usedforsecurity=False).hexdigest()[:12]
+    return f"{safe[:100]}-{digest}"
+
+
+def _makedirs(directory: str, root: str) -> None:
+    if os.path.isdir(directory):
+        return
+    parent = os.path.dirname(directory)
+    if parent != directory and len(parent) >= len(root):
+        _makedirs(parent, root)
+    with contextlib.suppress(FileExistsError):
+        os.mkdir(directory, DIR_MODE)
+        os.chmod(directory, DIR_MODE)  # umask must not widen or narrow it
+
+
+def _unlink(path: str) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(path)

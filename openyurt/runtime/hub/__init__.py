@@ -1,0 +1,1 @@
+"""yurthub: the per-node caching edge proxy with offline autonomy (see docs/hub-offline.md)."""

@@ -1,0 +1,212 @@
+"""The hub's cache as the pure offline decisions read it, and the write rules applied to responses.
+
+``openyurt.core.hub.offline`` decides on wire dicts. Parsing thousands of cached objects only to
+serialise them again would make an offline list slower than the cloud's, so lists are handed to the
+decision as *stubs*: tiny dicts with the metadata the decision looks at and the cached bytes under a
+private key; :func:`encode_body` splices those bytes straight into the response.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
+
+from openyurt.adapters.cache.disk import DiskCache, valid_key
+from openyurt.core.hub.cachepolicy import (
+    cache_key,
+    check_list_selector,
+    list_key,
+    list_selector_of,
+    needs_list_selector_check,
+    storable_object,
+)
+from openyurt.core.hub.requestinfo import HubRequest
+
+log = logging.getLogger(__name__)
+
+WireDict = dict[str, Any]
+#: Key of a stub's cached bytes (not a valid JSON member name any client would send).
+RAW: Final = "\x00raw"
+_MAPPER_DOC: Final = "%restmapper"
+
+
+def dumps(obj: Any) -> bytes:
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def encode_body(body: Mapping[str, Any]) -> bytes:
+    """JSON of a decision body, splicing cached bytes of list stubs in place."""
+    items = body.get("items")
+    if not isinstance(items, list) or not any(isinstance(i, dict) and RAW in i for i in items):
+        return dumps(body)
+    head = {k: v for k, v in body.items() if k != "items"}
+    parts = [i[RAW] if isinstance(i, dict) and RAW in i else dumps(i) for i in items]
+    return b"".join((dumps(head)[:-1], b',"items":[', b",".join(parts), b"]}"))
+
+
+def _meta(obj: Mapping[str, Any]) -> Mapping[str, Any]:
+    meta = obj.get("metadata")
+    return meta if isinstance(meta, Mapping) else {}
+
+
+class HubCache:
+    """Read view (core's ``CacheView``) and write rules over a :class:`DiskCache`."""
+
+    def __init__(self, disk: DiskCache) -> None:
+        self.disk = disk
+        self.kinds: dict[str, str] = {}
+        raw = disk.get_doc(_MAPPER_DOC)
+        if raw:
+            try:
+                loaded = json.loads(raw)
+                if isinstance(loaded, dict):
+                    self.kinds = {str(k): str(v) for k, v in loaded.items()}
+            except ValueError:
+                pass
+
+    # ------------------------------------------------------------------ CacheView
+
+    def get(self, key: str) -> WireDict | None:
+        raw = self.disk.get(key) if "/" in key else self.disk.get_doc(key)
+        if raw is None:
+            return None
+        try:
+            obj = json.loads(raw)
+        except ValueError:
+            return None
+        return obj if isinstance(obj, dict) else None
+
+    def list(self, key: str) -> Sequence[WireDict] | None:
+        items = self.disk.list_entries(key)
+        if items is None:
+            return None
+        out: list[WireDict] = []
+        for d, name, rv, data in items:
+            ns = "" if d == key else d.rpartition("/")[2]
+            out.append({"metadata": {"namespace": ns, "name": name, "resourceVersion": rv}, RAW: data})
+        return out
+
+    def kind_for(self, group: str, version: str, resource: str) -> str | None:
+        return self.kinds.get(f"{group}/{version}/{resource}")
+
+    # ------------------------------------------------------------------ writes
+
+    def _record_kind(self, req: HubRequest, kind: str) -> None:
+        info = req.info
+        if not kind or req.is_partial_object_metadata or kind in ("Status", "Table"):
+            return
+        k = f"{info.api_group}/{info.api_version}/{info.resource}"
+        if self.kinds.get(k) != kind:
+            self.kinds[k] = kind
+            self.disk.put_doc(_MAPPER_DOC, dumps(self.kinds))
+
+    def _obj_key(self, req: HubRequest, obj: Mapping[str, Any]) -> str | None:
+        meta = _meta(obj)
+        name = meta.get("name")
+        if not isinstance(name, str) or not name:
+            return None
+        ns = meta.get("namespace")
+        partial = req.accept_as_version if req.is_partial_object_metadata else ""
+        key = cache_key(req.info, req.component, ns if isinstance(ns, str) else "", name, partial_version=partial)
+        return key if valid_key(key) else None
+
+    def store_object(self, req: HubRequest, obj: WireDict, raw: bytes | None = None) -> bool:
+        """A get/create/update/patch response (or a watch ADDED/MODIFIED object).
+
+        ``raw``: the object's JSON exactly as received, when the caller has it (saves re-encoding).
+        """
+        if not storable_object(obj, req.info.resource):
+            return False
+        key = self._obj_key(req, obj)
+        if key is None:
+            return False
+        kind = obj.get("kind")
+        if isinstance(kind, str):
+            self._record_kind(req, kind)
+        rv = str(_meta(obj).get("resourceVersion") or "")
+        if rv and self.disk.resource_version(key) == rv:
+            return True  # this very version is cached already (a repeated GET)
+        return self.disk.put(key, rv, raw if raw is not None else dumps(obj))
+
+    def delete_object(self, req: HubRequest, obj: Mapping[str, Any]) -> bool:
+        key = self._obj_key(req, obj)
+        if key is None:
+            return False
+        rv = _meta(obj).get("resourceVersion")
+        return self.disk.delete(key, str(rv) if rv else None)
+
+    def store_watch_event(self, req: HubRequest, event: Mapping[str, Any], line: bytes | None = None) -> None:
+        """One watch event; ``line`` is the event's raw JSON line when it was not re-encoded."""
+        etype = event.get("type")
+        obj = event.get("object")
+        if not isinstance(obj, dict):
+            return
+        if etype in ("ADDED", "MODIFIED"):
+            self.store_object(req, obj, _object_bytes(line, etype) if line is not None else None)
+        elif etype == "DELETED":
+            self.delete_object(req, obj)
+
+    def store_list(self, req: HubRequest, body: Mapping[str, Any]) -> bool:
+        """A list response: replaces the cached set under the list key (vanished objects go).
+
+        Lists get their items' ``kind``/``apiVersion`` filled in (servers omit them for built-ins).
+        """
+        items = body.get("items")
+        if not isinstance(items, list):
+            return False
+        list_kind = body.get("kind")
+        api_version = body.get("apiVersion")
+        kind = list_kind[:-4] if isinstance(list_kind, str) and list_kind.endswith("List") else ""
+        self._record_kind(req, kind)
+        info = req.info
+        if info.name:
+            # a list narrowed to one name by field selector: the single object is the cache entry
+            for item in items:
+                if isinstance(item, dict):
+                    self._fill(item, kind, api_version)
+                    self.store_object(req, item)
+            if not items:
+                key = cache_key(info, req.component, info.namespace, info.name)
+                if valid_key(key):
+                    self.disk.delete(key)
+            return True
+        key = list_key(req)
+        if not valid_key(key):
+            return False
+        selector = list_selector_of(req)
+        if needs_list_selector_check(req) and check_list_selector(self.disk.selectors(), key, selector) == "reject":
+            log.debug("hub: list %s with selector %r not cached (key holds another selector)", key, selector)
+            return False
+        out: dict[str, tuple[str, bytes]] = {}
+        for item in items:
+            if not isinstance(item, dict) or not storable_object(item, info.resource):
+                continue
+            self._fill(item, kind, api_version)
+            okey = self._obj_key(req, item)
+            if okey is None:
+                continue
+            out[okey] = (str(_meta(item).get("resourceVersion") or ""), dumps(item))
+        list_rv = str(_meta(body).get("resourceVersion") or "")
+        self.disk.replace_list(key, out, list_rv, selector)
+        return True
+
+    @staticmethod
+    def _fill(item: WireDict, kind: str, api_version: Any) -> None:
+        if kind and not item.get("kind"):
+            item["kind"] = kind
+        if isinstance(api_version, str) and not item.get("apiVersion"):
+            item["apiVersion"] = api_version
+
+
+def _object_bytes(line: bytes, etype: str) -> bytes | None:
+    """The ``object`` member of a watch event line in the apiserver's layout, else None.
+
+    ``{"type":"X","object":{...}}`` → ``{...}``. Anything laid out differently is re-encoded instead.
+    """
+    prefix = b'{"type":"' + etype.encode() + b'","object":'
+    body = line.rstrip()
+    if body.startswith(prefix) and body.endswith(b"}}"):
+        return body[len(prefix) : -1]
+    return None

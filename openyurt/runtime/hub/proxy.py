@@ -1,0 +1,525 @@
+"""The hub's reverse proxy: every node agent's request to the cloud passes here.
+
+Online, a request goes to a healthy cloud server and its answer streams back; for cacheable
+components the answer is also filtered (per component) and written to the local cache — lists replace
+the cached set, each watch event updates it. Offline (no healthy server), the pure decision of
+``openyurt.core.hub.offline`` says what to answer from the cache. The protocol rules all live in
+``openyurt.core.hub``; this module only moves bytes, in the cheapest way that keeps them correct: a
+response nobody needs to read streams through untouched, a cacheable one is parsed once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import random
+import time
+import zlib
+from collections.abc import Awaitable, Callable
+from typing import Any, Final
+
+import aiohttp
+from aiohttp import web
+
+from openyurt.core.hub import offline
+from openyurt.core.hub.cachepolicy import (
+    CACHED_NONRESOURCE_PATHS,
+    can_cache,
+    check_list_selector,
+    list_key,
+    list_selector_of,
+    needs_list_selector_check,
+    nonresource_key,
+    request_key,
+    stores_response,
+)
+from openyurt.core.hub.filters import (
+    FilterChain,
+    FilterContext,
+    ObjectFilter,
+    apply_to_list,
+    apply_to_object,
+    apply_to_watch_event,
+)
+from openyurt.core.hub.requestinfo import HubRequest, is_hub_itself, make_request, request_deadline_seconds, route_of
+from openyurt.runtime.hub.cacheview import HubCache, dumps, encode_body
+from openyurt.runtime.hub.cloud import Backend, Cloud
+from openyurt.runtime.hub.health import HealthChecker
+from openyurt.runtime.hub.metrics import HubMetrics
+
+log = logging.getLogger(__name__)
+
+JSON: Final = "application/json"
+HOP_BY_HOP: Final = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "trailer",
+        "trailers",
+        "transfer-encoding",
+        "upgrade",
+        "host",
+        "content-length",
+    }
+)
+#: Local watches without ``timeoutSeconds`` end after a random time in [base, 2*base) (upstream 1800 s).
+MIN_REQUEST_TIMEOUT: Final = 1800.0
+#: Lists whose answer is remembered (by upstream body fingerprint) to skip re-filtering/re-caching.
+LIST_MEMO_ENTRIES: Final = 64
+LIST_MEMO_MAX_BYTES: Final = 256 << 10
+TRANSPORT_ERRORS: Final = (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, TimeoutError, OSError)
+
+
+def json_accept(accept: str) -> str | None:
+    """``accept`` without protobuf/CBOR clauses, so the cloud answers in JSON the hub can read.
+
+    None when no JSON-capable clause would remain (the response is then passed through uncached).
+    """
+    clauses = [c.strip() for c in accept.split(",") if c.strip()]
+    if not clauses:
+        return JSON
+    keep = [c for c in clauses if not any(x in c.split(";", 1)[0] for x in ("protobuf", "cbor", "yaml"))]
+    medias = {c.split(";", 1)[0].strip() for c in keep}
+    if not medias & {JSON, "*/*", "application/*"}:
+        return None
+    return accept if len(keep) == len(clauses) else ",".join(keep)
+
+
+def _status(code: int, reason: str, message: str) -> bytes:
+    return dumps(offline.status_body(code, reason, message))
+
+
+def json_response(status: int, body: bytes, content_type: str = JSON) -> web.Response:
+    return web.Response(status=status, body=body, headers={"Content-Type": content_type})
+
+
+class HubState:
+    """What changes at run time: cache agents, the filter chain and what the filters know, readiness."""
+
+    def __init__(self, agents: frozenset[str], chain: FilterChain, ctx: FilterContext) -> None:
+        self.agents = agents
+        self.chain = chain
+        self.ctx = ctx
+        self.ready_checks: dict[str, Callable[[], bool]] = {}
+
+    def not_ready(self) -> list[str]:
+        return [name for name, ok in self.ready_checks.items() if not ok()]
+
+
+class Proxy:
+    """The aiohttp handler of the proxy port."""
+
+    def __init__(
+        self,
+        *,
+        node_name: str,
+        cloud: Cloud,
+        health: HealthChecker,
+        cache: HubCache,
+        state: HubState,
+        metrics: HubMetrics,
+        min_request_timeout: float = MIN_REQUEST_TIMEOUT,
+        now: Callable[[], float] = time.time,
+    ) -> None:
+        self.node_name = node_name
+        self.cloud = cloud
+        self.health = health
+        self.cache = cache
+        self.state = state
+        self.metrics = metrics
+        self.min_request_timeout = min_request_timeout
+        self.now = now
+        self._list_memo: dict[str, tuple[tuple[int, int, int, int], bytes]] = {}
+
+    # ------------------------------------------------------------------ entry
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        req = make_request(request.method, request.path, request.query.items(), request.headers)
+        info = req.info
+        self.metrics.requests.labels(req.component, info.verb, info.resource, info.subresource).inc()
+        self.metrics.in_flight.inc()
+        try:
+            if not is_hub_itself(req.user_agent, self.node_name):
+                missing = self.state.not_ready()
+                if missing:
+                    msg = f"yurthub is not ready: waiting for {', '.join(missing)}"
+                    return json_response(503, _status(503, "ServiceUnavailable", msg))
+            route = route_of(req, node_name=self.node_name)
+            if route == "kubelet_lease":
+                self.health.kubelet_renewed()
+                return await self._local(request, req)
+            if route == "kubelet_node" and self._cacheable(req):
+                cached = self.cache.disk.get(request_key(req))
+                if cached is not None:
+                    self._hit(req)
+                    return json_response(200, cached)
+            backend = self.cloud.pick()
+            if backend is None:
+                if route == "cloud_only":
+                    return web.Response(status=502, text="no healthy backends available.")
+                return await self._local(request, req)
+            return await self._forward(request, req, backend)
+        finally:
+            self.metrics.in_flight.dec()
+
+    def _cacheable(self, req: HubRequest) -> bool:
+        if not can_cache(req, self.state.agents):
+            return False
+        if needs_list_selector_check(req):
+            verdict = check_list_selector(self.cache.disk.selectors(), list_key(req), list_selector_of(req))
+            return verdict != "reject"
+        return True
+
+    def _hit(self, req: HubRequest) -> None:
+        self.metrics.cache_hits.labels(req.component, req.info.verb, req.info.resource).inc()
+
+    # ------------------------------------------------------------------ offline
+
+    async def _local(self, request: web.Request, req: HubRequest) -> web.StreamResponse:
+        if not req.info.is_resource_request and request.method == "GET":
+            saved = self.cache.disk.get_doc(_doc_key(req))
+            if saved is not None:
+                ctype, _, body = saved.partition(b"\n")
+                self._hit(req)
+                return web.Response(status=200, body=body, headers={"Content-Type": ctype.decode()})
+        d = offline.decide_offline(req, self.cache, cacheable=self._cacheable(req), agents=self.state.agents)
+        return await self._execute(request, req, d)
+
+    async def _execute(self, request: web.Request, req: HubRequest, d: offline.OfflineDecision) -> web.StreamResponse:
+        if d.action in ("serve_object", "serve_list"):
+            self._hit(req)
+            return json_response(d.status, encode_body(d.body or {}))
+        if d.action in ("not_found", "reject", "respond"):
+            if d.action == "respond" and d.status == 200:
+                self._hit(req)
+            if d.body is None:
+                return web.Response(status=d.status)
+            return json_response(d.status, encode_body(d.body))
+        if d.action == "watch_until_healthy":
+            return await self._hold_watch(request, req, d.timeout_seconds)
+        body = await request.read()
+        ctype = request.headers.get("Content-Type", JSON)
+        if d.action == "fake_token":
+            try:
+                tr = json.loads(body) if body else {}
+            except ValueError:
+                tr = None
+            out = offline.fake_token_response(tr, req.info, int(self.now())) if isinstance(tr, dict) else None
+            if out is not None:
+                return json_response(201, dumps(out))
+        if d.store:
+            with contextlib.suppress(ValueError):
+                obj = json.loads(body)
+                if isinstance(obj, dict):
+                    self.cache.store_object(req, obj)
+        return web.Response(status=201, body=body, headers={"Content-Type": ctype})
+
+    async def _hold_watch(self, request: web.Request, req: HubRequest, timeout: int | None) -> web.StreamResponse:
+        """An offline watch: headers now, no events, end when the cloud is back (clients re-list)."""
+        ctype = req.content_type if req.content_type and "*" not in req.content_type else JSON
+        resp = web.StreamResponse(status=200, headers={"Content-Type": ctype})
+        resp.enable_chunked_encoding()
+        await resp.prepare(request)
+        self._hit(req)
+        limit = float(timeout) if timeout is not None else random.uniform(1.0, 2.0) * self.min_request_timeout
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.health.wait_healthy(), limit)
+        with contextlib.suppress(ConnectionError):
+            await resp.write_eof()
+        return resp
+
+    # ------------------------------------------------------------------ online
+
+    def _upstream_headers(self, request: web.Request, accept: str | None) -> dict[str, str]:
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP}
+        if accept is not None:
+            headers["Accept"] = accept
+        if "Authorization" not in request.headers:
+            headers.update(self.cloud.auth_headers())
+        return headers
+
+    async def _forward(self, request: web.Request, req: HubRequest, backend: Backend) -> web.StreamResponse:
+        info = req.info
+        store = stores_response(req, self.state.agents) and self._cacheable(req)
+        filters: tuple[ObjectFilter, ...] = ()
+        if req.accept_as not in ("Table", "PartialObjectMetadata", "PartialObjectMetadataList"):
+            filters = self.state.chain.for_request(req)
+        accept: str | None = None
+        if store or filters:
+            accept = json_accept(req.accept)
+            if accept is None:
+                store, filters = False, ()
+        save_doc = not info.is_resource_request and request.method == "GET" and _saved_nonresource(req.path)
+        body = await request.read() if request.body_exists else None
+        headers = self._upstream_headers(request, accept)
+        deadline = request_deadline_seconds(req)
+        timeout = aiohttp.ClientTimeout(total=deadline, sock_connect=5)
+        url = backend.url + str(request.rel_url)
+        traffic = self.metrics.traffic.labels(req.component, info.verb, info.resource, info.subresource)
+        started: list[web.StreamResponse] = []
+        try:
+            async with self.cloud.session.request(
+                request.method, url, headers=headers, data=body, timeout=timeout, allow_redirects=False
+            ) as upstream:
+                ok = 200 <= upstream.status <= 206
+                ctype = upstream.headers.get("Content-Type", "")
+                is_json = ctype.split(";", 1)[0].strip() == JSON
+                readable = ok and bool(store or filters) and is_json
+                if info.verb == "watch" and ok:
+                    return await self._stream_watch(
+                        request, req, upstream, filters if readable else (), store and readable, traffic, started
+                    )
+                if readable:
+                    return await self._buffered(request, req, upstream, filters, store, traffic, started)
+                if save_doc and ok and is_json:
+                    return await self._save_doc(req, upstream, traffic)
+                return await self._passthrough(request, upstream, traffic, started)
+        except TRANSPORT_ERRORS as exc:
+            log.info("hub: %s %s via %s failed: %s", request.method, request.path, backend.url, exc)
+            if started:
+                # the client already has part of the answer: end it, the client retries
+                with contextlib.suppress(Exception):
+                    await started[0].write_eof()
+                return started[0]
+            if not isinstance(exc, TimeoutError):
+                self.health.report_failure(backend)
+            return await self._transport_fallback(request, req, backend)
+
+    async def _save_doc(self, req: HubRequest, upstream: aiohttp.ClientResponse, traffic: Any) -> web.StreamResponse:
+        raw = await upstream.read()
+        traffic.inc(len(raw))
+        headers = self._copy_headers(upstream, keep_length=False, keep_encoding=True)
+        if "content-encoding" not in {k.lower() for k in headers}:
+            ctype = upstream.headers.get("Content-Type", JSON)
+            self.cache.disk.put_doc(_doc_key(req), ctype.encode() + b"\n" + raw)
+            if req.path in CACHED_NONRESOURCE_PATHS:
+                self.cache.disk.put_doc(nonresource_key(req.path), raw)
+        return web.Response(status=upstream.status, body=raw, headers=headers)
+
+    async def _transport_fallback(self, request: web.Request, req: HubRequest, backend: Backend) -> web.StreamResponse:
+        other = self.cloud.pick()
+        if other is not None and other is not backend and req.info.verb in ("get", "list", "watch"):
+            return await self._forward(request, req, other)
+        if req.info.verb == "watch" and self._cacheable(req):
+            return await self._local(request, req)
+        d = offline.decide_on_transport_error(req, self.cache, cacheable=self._cacheable(req), agents=self.state.agents)
+        return await self._execute(request, req, d)
+
+    def _copy_headers(
+        self, upstream: aiohttp.ClientResponse, *, keep_length: bool, keep_encoding: bool
+    ) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for k, v in upstream.headers.items():
+            lk = k.lower()
+            if lk in HOP_BY_HOP and not (keep_length and lk == "content-length"):
+                continue
+            if lk == "content-encoding" and not keep_encoding:
+                continue
+            out[k] = v
+        return out
+
+    async def _passthrough(
+        self,
+        request: web.Request,
+        upstream: aiohttp.ClientResponse,
+        traffic: Any,
+        started: list[web.StreamResponse],
+    ) -> web.StreamResponse:
+        headers = self._copy_headers(upstream, keep_length=True, keep_encoding=True)
+        length = upstream.headers.get("Content-Length")
+        if length is not None and int(length) <= 1 << 20:
+            data = await upstream.read()
+            traffic.inc(len(data))
+            return web.Response(status=upstream.status, body=data, headers=headers)
+        resp = web.StreamResponse(status=upstream.status, headers=headers)
+        if length is None:
+            resp.enable_chunked_encoding()
+        await resp.prepare(request)
+        started.append(resp)
+        async for chunk in upstream.content.iter_any():
+            traffic.inc(len(chunk))
+            await resp.write(chunk)
+        await resp.write_eof()
+        return resp
+
+    async def _buffered(
+        self,
+        request: web.Request,
+        req: HubRequest,
+        upstream: aiohttp.ClientResponse,
+        filters: tuple[ObjectFilter, ...],
+        store: bool,
+        traffic: Any,
+        started: list[web.StreamResponse],
+    ) -> web.StreamResponse:
+        raw = await upstream.read()
+        traffic.inc(len(raw))
+        gzipped = upstream.headers.get("Content-Encoding", "").lower() == "gzip"
+        plain = zlib.decompress(raw, 16 + zlib.MAX_WBITS) if gzipped else raw
+        headers = self._copy_headers(upstream, keep_length=False, keep_encoding=False)
+        is_list = req.info.verb == "list"
+        obj: Any = None
+        payload = plain
+        # the same list body as last time (same resourceVersion): same filtered answer, nothing to cache
+        memo_key = (
+            f"{req.component} {req.path}?{req.query.get('labelSelector', '')}&{req.query.get('fieldSelector', '')}"
+        )
+        fingerprint = (len(plain), hash(plain), id(self.state.chain), id(self.state.ctx))
+        memo = self._list_memo.get(memo_key) if is_list else None
+        if memo is not None and memo[0] == fingerprint:
+            payload, store = memo[1], False
+        elif filters:
+            obj = _loads(plain)
+            if isinstance(obj, dict):
+                out = self._filter_safely(req, obj, filters, is_list and isinstance(obj.get("items"), list))
+                if out is not obj:
+                    payload = dumps(out)
+                    obj = out
+        resp = web.StreamResponse(status=upstream.status, headers=headers)
+        resp.content_length = len(payload)
+        await resp.prepare(request)
+        started.append(resp)
+        await resp.write(payload)
+        await resp.write_eof()
+        if store:
+            # only after the client has its answer: caching never slows a read down
+            if obj is None:
+                obj = _loads(plain)
+            if isinstance(obj, dict):
+                self._store(req, obj, is_list and isinstance(obj.get("items"), list))
+                if is_list and len(payload) <= LIST_MEMO_MAX_BYTES:
+                    if len(self._list_memo) >= LIST_MEMO_ENTRIES:
+                        self._list_memo.pop(next(iter(self._list_memo)))
+                    self._list_memo[memo_key] = (fingerprint, payload)
+        return resp
+
+    def _filter_safely(
+        self, req: HubRequest, obj: dict[str, Any], filters: tuple[ObjectFilter, ...], is_list: bool
+    ) -> dict[str, Any]:
+        """The filtered response; a failing (user) filter is logged and the response passes unfiltered."""
+        try:
+            return self._filter(req, obj, filters, is_list)
+        except Exception:
+            log.exception("hub: filters %s failed on %s %s", [f.name for f in filters], req.info.verb, req.path)
+            return obj
+
+    def _filter(
+        self, req: HubRequest, obj: dict[str, Any], filters: tuple[ObjectFilter, ...], is_list: bool
+    ) -> dict[str, Any]:
+        ctx = self.state.ctx
+        if is_list:
+            return apply_to_list(filters, obj, ctx)
+        av = obj.get("apiVersion")
+        filtered = apply_to_object(filters, obj, ctx.for_api_version(av) if isinstance(av, str) else ctx)
+        # a single object the chain drops is still returned: upstream only drops list items and events
+        return filtered if filtered is not None else obj
+
+    def _store(self, req: HubRequest, obj: dict[str, Any], is_list: bool) -> None:
+        try:
+            if is_list:
+                self.cache.store_list(req, obj)
+            else:
+                self.cache.store_object(req, obj)
+        except Exception:
+            log.exception("hub: caching %s %s failed", req.info.verb, req.path)
+
+    async def _stream_watch(
+        self,
+        request: web.Request,
+        req: HubRequest,
+        upstream: aiohttp.ClientResponse,
+        filters: tuple[ObjectFilter, ...],
+        store: bool,
+        traffic: Any,
+        started: list[web.StreamResponse],
+    ) -> web.StreamResponse:
+        gzipped = upstream.headers.get("Content-Encoding", "").lower() == "gzip"
+        read = bool(filters) or store
+        headers = self._copy_headers(upstream, keep_length=False, keep_encoding=not (read and gzipped))
+        resp = web.StreamResponse(status=upstream.status, headers=headers)
+        resp.enable_chunked_encoding()
+        await resp.prepare(request)
+        started.append(resp)
+        if not read:
+            async for chunk in upstream.content.iter_any():
+                traffic.inc(len(chunk))
+                await resp.write(chunk)
+            with contextlib.suppress(ConnectionError):
+                await resp.write_eof()
+            return resp
+        inflate = zlib.decompressobj(16 + zlib.MAX_WBITS) if gzipped else None
+        ctx = self.state.ctx
+        pending = b""
+        async for chunk in upstream.content.iter_any():
+            traffic.inc(len(chunk))
+            if inflate is not None:
+                chunk = inflate.decompress(chunk)
+            pending += chunk
+            if b"\n" not in chunk:
+                continue
+            lines = pending.split(b"\n")
+            pending = lines.pop()
+            out: list[bytes] = []
+            for line in lines:
+                if not line.strip():
+                    continue
+                out.append(self._watch_line(req, line, filters, ctx, store))
+            if out:
+                await resp.write(b"".join(out))
+        if pending.strip():
+            await resp.write(self._watch_line(req, pending, filters, ctx, store))
+        with contextlib.suppress(ConnectionError):
+            await resp.write_eof()
+        return resp
+
+    def _watch_line(
+        self, req: HubRequest, line: bytes, filters: tuple[ObjectFilter, ...], ctx: FilterContext, store: bool
+    ) -> bytes:
+        try:
+            event = json.loads(line)
+        except ValueError:
+            return line + b"\n"
+        if not isinstance(event, dict):
+            return line + b"\n"
+        out_event: dict[str, Any] | None = event
+        if filters:
+            obj = event.get("object")
+            av = obj.get("apiVersion") if isinstance(obj, dict) else None
+            try:
+                out_event = apply_to_watch_event(
+                    filters, event, ctx.for_api_version(av) if isinstance(av, str) else ctx
+                )
+            except Exception:
+                log.exception("hub: filters %s failed on a watch event of %s", [f.name for f in filters], req.path)
+        if store and out_event is not None:
+            try:
+                self.cache.store_watch_event(req, out_event, line if out_event is event else None)
+            except Exception:
+                log.exception("hub: caching a watch event of %s failed", req.path)
+        if out_event is None:
+            return b""
+        return line + b"\n" if out_event is event else dumps(out_event) + b"\n"
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def _loads(raw: bytes) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return None
+
+
+def _saved_nonresource(path: str) -> bool:
+    """Non-resource documents kept for offline use: upstream's list plus discovery (kubectl needs it)."""
+    return path in CACHED_NONRESOURCE_PATHS or path in ("/api", "/apis") or path.startswith(("/api/", "/apis/"))
+
+
+def _doc_key(req: HubRequest) -> str:
+    return f"{req.path}|{req.accept}"
