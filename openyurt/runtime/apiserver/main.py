@@ -120,7 +120,7 @@ async def _main(
     from openyurt.adapters.store.sqlite import SqliteStore
 
     data_dir.mkdir(parents=True, exist_ok=True)
-    token = token or secrets.token_urlsafe(32)
+    token = token or _stored_token(data_dir / "token")
     ctx: ssl.SSLContext | None = None
     if self_signed_tls and tls_cert_file is None and tls_private_key_file is None:
         from openyurt.runtime.apiserver.selfsigned import ensure_certificate
@@ -156,6 +156,17 @@ async def _main(
     with contextlib.suppress(FileNotFoundError):
         (data_dir / "apiserver.json").unlink()
     return 0
+
+
+def _stored_token(path: Path) -> str:
+    """The data dir's token, made on first start: a restart must not lock out clients that hold it."""
+    with contextlib.suppress(FileNotFoundError):
+        stored = path.read_text().strip()
+        if stored:
+            return stored
+    token = secrets.token_urlsafe(32)
+    _write_private(path, token + "\n")
+    return token
 
 
 def run(

@@ -50,3 +50,15 @@ def test_plain_http_says_how_to_get_kubectl_working(tmp_path: Path) -> None:
     finally:
         server.stop()
     assert "--self-signed-tls" in server.log.read_text()
+
+
+def test_token_survives_a_restart_so_clients_stay_logged_in(tmp_path: Path) -> None:
+    server = ServerProc(tmp_path / "data", []).start()
+    first = server.token
+    server.stop()
+    server.start()
+    try:
+        assert server.token == first
+        assert (tmp_path / "data" / "token").stat().st_mode & 0o077 == 0
+    finally:
+        server.stop()
