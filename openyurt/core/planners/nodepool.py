@@ -139,14 +139,36 @@ class NodeChange:
     changed: bool
 
 
-def conciliate_node(node: Node, pool: NodePool, attrs_: tuple[PoolAttributes, str] | None = None) -> NodeChange:
+def taint_wire(t: Taint) -> WireDict:
+    """``t.to_wire()`` without pydantic's serializer (the hot path of large pools)."""
+    if t.model_extra:
+        return t.to_wire()
+    fields = t.model_fields_set
+    out: WireDict = {}
+    for name, key in (("key", "key"), ("value", "value"), ("effect", "effect"), ("time_added", "timeAdded")):
+        if name in fields:
+            out[key] = getattr(t, name)
+    return out
+
+
+def _node_taints(node: Node) -> list[WireDict]:
+    return [taint_wire(t) for t in (node.spec.taints if node.spec else None) or ()]
+
+
+def conciliate_node(
+    node: Node,
+    pool: NodePool,
+    attrs_: tuple[PoolAttributes, str] | None = None,
+    taints_: list[WireDict] | None = None,
+) -> NodeChange:
     """``conciliateNode``: the node's labels, annotations and taints after applying the pool.
 
-    ``attrs_`` is the pool's attributes and their encoding, when the caller computed them once.
+    ``attrs_`` is the pool's attributes and their encoding, ``taints_`` the node's taints as wire
+    data, when the caller computed them already.
     """
     labels = dict(node.metadata.labels or {})
     annotations = dict(node.metadata.annotations or {})
-    taints = [t.to_wire() for t in (node.spec.taints if node.spec else None) or ()]
+    taints = [dict(t) for t in taints_] if taints_ is not None else _node_taints(node)
     if attrs_ is None:
         new = PoolAttributes.of_pool(pool)
         encoded = new.encode()
@@ -191,9 +213,9 @@ def node_patch(
     """The merge patch bringing one member node in line with its pool, or None."""
     old_labels = node.metadata.labels or {}
     old_annotations = node.metadata.annotations or {}
-    old_taints = [t.to_wire() for t in (node.spec.taints if node.spec else None) or ()]
+    old_taints = _node_taints(node)
     if config.sync_node_attributes:
-        change = conciliate_node(node, pool, attrs_)
+        change = conciliate_node(node, pool, attrs_, old_taints)
         labels, annotations, taints = change.labels, change.annotations, change.taints
     else:
         labels, annotations, taints = dict(old_labels), dict(old_annotations), old_taints

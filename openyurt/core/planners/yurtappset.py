@@ -16,7 +16,6 @@ lags one round). Plain bugs we do not copy, each marked "upstream bug" below.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -138,6 +137,15 @@ def generate_name(owner: str, pool: str) -> str:
     return f"{owner}-"
 
 
+def _json_copy(value: Any) -> Any:
+    """A deep copy of JSON-shaped data (dicts, lists, scalars); several times faster than deepcopy."""
+    if isinstance(value, dict):
+        return {k: _json_copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_copy(v) for v in value]
+    return value
+
+
 class RenderError(ValueError):
     """A tweak patch does not apply to the rendered workload."""
 
@@ -160,7 +168,7 @@ def render_workload(
     ``ref_labels`` are the owner's labels besides pool and revision (``ref-yurtappset`` for a
     YurtAppSet). Raises RenderError when a tweak patch fails (the create/update fails upstream too).
     """
-    obj: WireDict = copy.deepcopy(dict(existing)) if existing is not None else {}
+    obj: WireDict = _json_copy(dict(existing)) if existing is not None else {}
     obj["apiVersion"] = "apps/v1"
     obj["kind"] = kind
     meta = obj.setdefault("metadata", {})
@@ -181,7 +189,7 @@ def render_workload(
     refs = [r for r in meta.get("ownerReferences") or [] if not r.get("controller")]
     meta["ownerReferences"] = [*refs, dict(owner_reference)]
 
-    spec = copy.deepcopy(template.spec)
+    spec = _json_copy(template.spec)
     selector = spec.get("selector")
     if not isinstance(selector, dict):
         selector = {}
@@ -212,7 +220,7 @@ def render_workload(
 
 def apply_pool_tweaks(obj: WireDict, kind: str, tweaks: Sequence[Tweaks], pool: str) -> WireDict:
     """Basic tweaks (replicas, images) in order, then every patch on Go's JSON of the whole object."""
-    return _apply_pool_tweaks(copy.deepcopy(obj), kind, tweaks, pool)
+    return _apply_pool_tweaks(_json_copy(obj), kind, tweaks, pool)
 
 
 def _apply_pool_tweaks(out: WireDict, kind: str, tweaks: Sequence[Tweaks], pool: str) -> WireDict:
