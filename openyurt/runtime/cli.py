@@ -124,6 +124,10 @@ def _mount_subcommands() -> None:
 
     app.add_typer(raven_app, name="raven")
 
+    from openyurt.runtime.up.cli import register as register_up
+
+    register_up(app)  # up, down, cut, heal, status
+
 
 _mount_subcommands()
 
