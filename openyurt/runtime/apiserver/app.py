@@ -55,6 +55,8 @@ class ServerConfig:
     crds: list[dict[str, Any]] | None = None
     crd_dir: Path | None = None
     graceful_pod_deletion: bool = True
+    #: DefaultTolerationSeconds admission for pods (None turns it off)
+    default_toleration_seconds: int | None = 300
     bookmark_interval: float = 60.0
     hub_capacity: int = 20000
     server_address: str = "127.0.0.1:6443"
@@ -197,7 +199,14 @@ class ApiServer:
         if self.config.compact_on_start is not None:
             await self.store.compact(self.config.compact_on_start)
         self.hub = WatchHub(self.store, self.cache, self.config.hub_capacity)
-        self.service = Service(self.store, self.registry, self.cache, self.hub, self.config.graceful_pod_deletion)
+        self.service = Service(
+            self.store,
+            self.registry,
+            self.cache,
+            self.hub,
+            self.config.graceful_pod_deletion,
+            self.config.default_toleration_seconds,
+        )
         self.controllers = Controllers(self.service)
         self.hub.listeners.append(self.controllers.on_event)
         await self.hub.start()

@@ -214,17 +214,48 @@ def _rv_int(text: str, what: str = "resourceVersion") -> int:
         raise st.bad_request(f'invalid {what}: "{text}"') from None
 
 
+_NOEXECUTE_NODE_TAINTS = ("node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable")
+
+
+def _default_toleration_seconds(spec: dict[str, Any], seconds: int) -> None:
+    """Kubernetes' DefaultTolerationSeconds admission: pods tolerate a NotReady/unreachable node for a
+    while (300 s by default) before eviction, unless they already say how long. OpenYurt's pod-binding
+    controller relies on these tolerations: it stretches them on autonomous nodes."""
+    tolerations = spec.get("tolerations")
+    if tolerations is None:
+        tolerations = []
+    if not isinstance(tolerations, list):
+        return  # the type check of the pod reports it
+    for key in _NOEXECUTE_NODE_TAINTS:
+        covered = any(
+            isinstance(t, dict)
+            and (t.get("key") == key or (not t.get("key") and t.get("operator") == "Exists"))
+            and t.get("effect") in (None, "", "NoExecute")
+            for t in tolerations
+        )
+        if not covered:
+            tolerations.append({"key": key, "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": seconds})
+    spec["tolerations"] = tolerations
+
+
 class Service:
     """Object semantics on top of a :class:`Store`, shared by the HTTP layer and the controllers."""
 
     def __init__(
-        self, store: Store, registry: Registry, cache: ObjectCache, hub: WatchHub, graceful_pod_deletion: bool = True
+        self,
+        store: Store,
+        registry: Registry,
+        cache: ObjectCache,
+        hub: WatchHub,
+        graceful_pod_deletion: bool = True,
+        default_toleration_seconds: int | None = 300,
     ) -> None:
         self.store = store
         self.registry = registry
         self.cache = cache
         self.hub = hub
         self.graceful_pod_deletion = graceful_pod_deletion
+        self.default_toleration_seconds = default_toleration_seconds
 
     # -- conversion ------------------------------------------------------------------------------
     def to_version(self, rt: ResourceType, c: Cached, version: str) -> dict[str, Any]:
@@ -547,6 +578,8 @@ class Service:
                 if not isinstance(status, dict):
                     status = obj["status"] = {}
                 status.setdefault("phase", "Pending")
+                if self.default_toleration_seconds is not None:
+                    _default_toleration_seconds(spec, self.default_toleration_seconds)
         elif rt.plural == "secrets":
             sd = obj.pop("stringData", None)
             if isinstance(sd, dict):

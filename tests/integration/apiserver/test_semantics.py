@@ -251,6 +251,32 @@ async def test_graceful_pod_deletion_and_binding(http: Http) -> None:
     assert status == 404
 
 
+async def test_pods_get_default_toleration_seconds(http: Http) -> None:
+    """DefaultTolerationSeconds admission: 300 s for NotReady/unreachable unless the pod says otherwise."""
+    base = "/api/v1/namespaces/default/pods"
+    plain = {"metadata": {"name": "plain"}, "spec": {"containers": [{"name": "c", "image": "x"}]}}
+    status, obj = await http.req("POST", base, plain)
+    assert status == 201
+    assert sorted((t["key"], t["effect"], t["tolerationSeconds"]) for t in obj["spec"]["tolerations"]) == [
+        ("node.kubernetes.io/not-ready", "NoExecute", 300),
+        ("node.kubernetes.io/unreachable", "NoExecute", 300),
+    ]
+    own = {"key": "node.kubernetes.io/unreachable", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 5}
+    mine = {"metadata": {"name": "mine"}, "spec": {"containers": [{"name": "c", "image": "x"}], "tolerations": [own]}}
+    status, obj = await http.req("POST", base, mine)
+    assert status == 201
+    by_key = {t["key"]: t for t in obj["spec"]["tolerations"]}
+    assert by_key["node.kubernetes.io/unreachable"]["tolerationSeconds"] == 5
+    assert by_key["node.kubernetes.io/not-ready"]["tolerationSeconds"] == 300
+    everything = {"operator": "Exists"}
+    tolerant = {
+        "metadata": {"name": "all"},
+        "spec": {"containers": [{"name": "c", "image": "x"}], "tolerations": [everything]},
+    }
+    status, obj = await http.req("POST", base, tolerant)
+    assert status == 201 and obj["spec"]["tolerations"] == [everything]
+
+
 def test_restart_keeps_objects_and_counter(tmp_path: Path) -> None:
     srv = ServerProc(tmp_path / "data", ["--compact-keep", "5"])
     try:

@@ -49,7 +49,9 @@ class Cluster:
 @pytest.fixture
 async def cluster(tmp_path: Path) -> AsyncIterator[Cluster]:
     store = SqliteStore(tmp_path / "store.db", compact_keep=1000)
-    async with serve(store, token="sim-token", config=ServerConfig(crds=[], bookmark_interval=0.5)) as running:
+    async with serve(
+        store, token="sim-token", config=ServerConfig(crds=[], bookmark_interval=0.5, default_toleration_seconds=0)
+    ) as running:
         path = tmp_path / "kubeconfig"
         path.write_text(kubeconfig(running.url, running.token))
         c = Cluster(running, path)
