@@ -22,12 +22,14 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Iterator, Mapping
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Final
 
 from openyurt.adapters.cache.protocol import ListMarker
-from openyurt.core.hub.cachepolicy import should_replace
+from openyurt.core.hub.cachepolicy import parse_rv, should_replace
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +41,9 @@ TMP_PREFIX: Final = "%tmp-"
 DOCS_DIR: Final = "%docs"
 FILE_MODE: Final = 0o600
 DIR_MODE: Final = 0o700
+#: Deletions remembered (key → resourceVersion) so a stale list or event cannot resurrect the object.
+TOMBSTONES_MAX: Final = 10_000
+TOMBSTONE_TTL: Final = 600.0
 
 
 class KeyError_(ValueError):
@@ -80,9 +85,26 @@ class DiskCache:
     atomic, only power-loss durability is weakened.
     """
 
-    def __init__(self, root: Path, *, sync: bool = True) -> None:
+    def __init__(
+        self,
+        root: Path,
+        *,
+        sync: bool = True,
+        tombstones_max: int = TOMBSTONES_MAX,
+        tombstone_ttl: float = TOMBSTONE_TTL,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.root = Path(root)
         self.sync = sync
+        # key → (resourceVersion of the deletion, when); oldest first, bounded in size and age
+        self._tombstones: OrderedDict[str, tuple[int, float]] = OrderedDict()
+        self._tombstones_max = tombstones_max
+        self._tombstone_ttl = tombstone_ttl
+        self._clock = clock
+        # relative path → error of its last failed write (cleared by a later success): the Autonomy
+        # condition reports "cache failed" while this is not empty, as upstream's storage error keys
+        self._error_keys: dict[str, str] = {}
+        self._errors_lock = threading.Lock()
         # directory (key minus last segment) → name → entry
         self._dirs: dict[str, dict[str, _Entry]] = {}
         self._markers: dict[str, ListMarker] = {}
@@ -226,6 +248,8 @@ class DiskCache:
         d, name = self._split(key)
         entries = self._dirs.get(d)
         old = entries.get(name) if entries is not None else None
+        if old is None and self._tombstones and self._buried(key, resource_version):
+            return False
         if old is not None:
             if not should_replace(old.rv, resource_version):
                 return False
@@ -242,14 +266,58 @@ class DiskCache:
         entries = self._dirs.get(d)
         old = entries.get(name) if entries is not None else None
         if old is None or entries is None:
+            if resource_version is not None:
+                self._bury(key, resource_version)  # deleted before it was cached: still no resurrection
             return False
         if resource_version is not None and not should_replace(old.rv, resource_version):
             return False
         del entries[name]
         if not entries:
             del self._dirs[d]
+        self._bury(key, resource_version or old.rv)
         self._enqueue(key, _DELETE)
         return True
+
+    # ------------------------------------------------------------------ tombstones
+
+    def _bury(self, key: str, resource_version: str) -> None:
+        """Remember that ``key`` was deleted at ``resource_version`` (numeric RVs only: no order else)."""
+        rv = parse_rv(resource_version)
+        if rv is None:
+            return
+        now = self._clock()
+        prior = self._tombstones.pop(key, None)
+        self._tombstones[key] = (max(rv, prior[0]) if prior is not None else rv, now)
+        self._expire_tombstones(now)
+
+    def _expire_tombstones(self, now: float) -> None:
+        while self._tombstones:
+            key, (_, when) = next(iter(self._tombstones.items()))
+            if len(self._tombstones) <= self._tombstones_max and now - when <= self._tombstone_ttl:
+                break
+            del self._tombstones[key]
+
+    def _buried(self, key: str, resource_version: str) -> bool:
+        """Whether ``key`` at ``resource_version`` is a version that was already deleted (or older).
+
+        A re-created object has a larger resourceVersion than its deletion and is let through (and the
+        tombstone dropped); an unordered (non-numeric) version is always let through.
+        """
+        self._expire_tombstones(self._clock())
+        tomb = self._tombstones.get(key)
+        if tomb is None:
+            return False
+        rv = parse_rv(resource_version)
+        if rv is not None and rv <= tomb[0]:
+            return True
+        del self._tombstones[key]
+        return False
+
+    def tombstone(self, key: str) -> str | None:
+        """The resourceVersion ``key`` was deleted at, while that deletion is remembered (tests, tools)."""
+        self._expire_tombstones(self._clock())
+        tomb = self._tombstones.get(key)
+        return str(tomb[0]) if tomb is not None else None
 
     def replace_list(self, list_key: str, items: Mapping[str, tuple[str, bytes]], list_rv: str, selector: str) -> None:
         _check_key(list_key)
@@ -263,7 +331,8 @@ class DiskCache:
             # an object cached by a watch after this list was read is newer than the list: keep it
             if old_rv is not None and list_rv and old_rv != list_rv and should_replace(list_rv, old_rv):
                 continue
-            self.delete(key)
+            # gone as of the list's resourceVersion: an older event of it must not bring it back
+            self.delete(key, list_rv if parse_rv(list_rv) is not None else None)
         marker = ListMarker(list_rv, selector)
         if self._markers.get(list_key) != marker:
             self._markers[list_key] = marker
@@ -317,25 +386,40 @@ class DiskCache:
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(path)
                 dirty.add(directory)
-                return
-            _makedirs(directory, str(self.root))
-            tmp = os.path.join(directory, TMP_PREFIX + os.path.basename(path))
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
-            try:
-                view = memoryview(data)
-                while view:
-                    n = os.write(fd, view)
-                    view = view[n:]
-                if self.sync:
-                    os.fsync(fd)
-            finally:
-                os.close(fd)
-            os.replace(tmp, path)
-            self.bytes_written += len(data)
-            dirty.add(directory)
+            else:
+                self._write_file(path, directory, data)
+                dirty.add(directory)
         except OSError as exc:
             self.write_errors += 1
+            with self._errors_lock:
+                self._error_keys[rel] = str(exc)
             log.error("cache: writing %s failed: %s", rel, exc)
+            return
+        if self._error_keys:
+            with self._errors_lock:
+                self._error_keys.pop(rel, None)
+
+    def _write_file(self, path: str, directory: str, data: bytes) -> None:
+        """Temp file, fsync, rename: a crash leaves the old or the new version, never a torn one."""
+        _makedirs(directory, str(self.root))
+        tmp = os.path.join(directory, TMP_PREFIX + os.path.basename(path))
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+        try:
+            view = memoryview(data)
+            while view:
+                n = os.write(fd, view)
+                view = view[n:]
+            if self.sync:
+                os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+        self.bytes_written += len(data)
+
+    def error_keys(self) -> dict[str, str]:
+        """Keys whose latest write failed (→ error); empty when the cache works."""
+        with self._errors_lock:
+            return dict(self._error_keys)
 
     def _sync_dirs(self, dirty: set[str]) -> None:
         if not self.sync:

@@ -160,6 +160,8 @@ class Cloud:
             )
             self._session = aiohttp.ClientSession(
                 connector=connector,
+                # a proxy keeps no cookies; the default jar costs a lookup on every request and response
+                cookie_jar=aiohttp.DummyCookieJar(),
                 auto_decompress=False,
                 skip_auto_headers=("User-Agent", "Accept-Encoding", "Content-Type"),
                 timeout=aiohttp.ClientTimeout(total=None, sock_connect=5),

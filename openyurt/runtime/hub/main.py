@@ -128,7 +128,7 @@ class Hub:
         )
         self.proxy_url = ""
         self.admin_url = ""
-        self._runners: list[web.AppRunner] = []
+        self._runners: list[web.BaseRunner] = []
         self.reflectors: dict[str, Reflector] = {}
 
     # ------------------------------------------------------------------ configuration
@@ -189,9 +189,16 @@ class Hub:
     async def start(self) -> None:
         self.disk.start()
         await self.health.start()
-        proxy_app = web.Application(client_max_size=64 << 20)
-        proxy_app.router.add_route("*", "/{tail:.*}", self.proxy.handle)
-        runner = web.AppRunner(proxy_app, access_log=None, handle_signals=False, handler_cancellation=True)
+        # the low-level server: every path goes to one handler, so no application, router or middleware
+        loop = asyncio.get_running_loop()
+
+        def request_factory(message: Any, payload: Any, protocol: Any, writer: Any, task: Any) -> web.BaseRequest:
+            return web.BaseRequest(message, payload, protocol, writer, task, loop, client_max_size=64 << 20)
+
+        server = web.Server(
+            self.proxy.handle, request_factory=request_factory, handler_cancellation=True, access_log=None
+        )
+        runner: web.BaseRunner = web.ServerRunner(server, handle_signals=False)
         await runner.setup()
         site = web.TCPSite(runner, self.cfg.bind, self.cfg.port, backlog=1024, reuse_address=True)
         await site.start()

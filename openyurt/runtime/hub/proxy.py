@@ -22,6 +22,7 @@ from typing import Any, Final
 
 import aiohttp
 from aiohttp import web
+from yarl import URL
 
 from openyurt.core.hub import offline
 from openyurt.core.hub.cachepolicy import (
@@ -73,6 +74,11 @@ MIN_REQUEST_TIMEOUT: Final = 1800.0
 LIST_MEMO_ENTRIES: Final = 64
 LIST_MEMO_MAX_BYTES: Final = 256 << 10
 TRANSPORT_ERRORS: Final = (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, TimeoutError, OSError)
+#: Distinct requests whose classification (and metric children) are remembered.
+REQUEST_MEMO_ENTRIES: Final = 4096
+#: kubelet's Node GET: reads/writes of the Node before giving up (upstream: 5).
+NODE_ATTEMPTS: Final = 5
+DIRECT_TIMEOUT: Final = aiohttp.ClientTimeout(total=5, sock_connect=2)
 
 
 def json_accept(accept: str) -> str | None:
@@ -96,6 +102,17 @@ def _status(code: int, reason: str, message: str) -> bytes:
 
 def json_response(status: int, body: bytes, content_type: str = JSON) -> web.Response:
     return web.Response(status=status, body=body, headers={"Content-Type": content_type})
+
+
+class _Counters:
+    """The metric children one kind of request increments."""
+
+    __slots__ = ("cache_hits", "requests", "traffic")
+
+    def __init__(self, requests: Any, traffic: Any, cache_hits: Any) -> None:
+        self.requests = requests
+        self.traffic = traffic
+        self.cache_hits = cache_hits
 
 
 class HubState:
@@ -135,13 +152,53 @@ class Proxy:
         self.min_request_timeout = min_request_timeout
         self.now = now
         self._list_memo: dict[str, tuple[tuple[int, int, int, int], bytes]] = {}
+        self._requests: dict[tuple[str, str, str | None, str | None, str | None], HubRequest] = {}
+        self._label_children: dict[tuple[str, str, str, str], _Counters] = {}
+        self._ctx_base: FilterContext | None = None
+        self._ctx_versions: dict[str, FilterContext] = {}
+        #: consecutive kubelet Node GETs that found cache write errors (the Autonomy condition's counter)
+        self._autonomy_failures = 0
 
     # ------------------------------------------------------------------ entry
 
-    async def handle(self, request: web.Request) -> web.StreamResponse:
-        req = make_request(request.method, request.path, request.query.items(), request.headers)
+    def _classify(self, request: web.BaseRequest) -> HubRequest:
+        """The request's :class:`HubRequest`, memoised: agents repeat the same few requests all day.
+
+        Everything ``make_request`` reads is in the key (method, raw path with query, and the three
+        headers it looks at), and a HubRequest is immutable, so a hit is exactly a recomputation.
+        """
+        headers = request.headers
+        key = (
+            request.method,
+            request.raw_path,
+            headers.get("User-Agent"),
+            headers.get("Accept"),
+            headers.get("Content-Type"),
+        )
+        req = self._requests.get(key)
+        if req is None:
+            req = make_request(request.method, request.path, request.query.items(), headers)
+            if len(self._requests) >= REQUEST_MEMO_ENTRIES:
+                self._requests.pop(next(iter(self._requests)))
+            self._requests[key] = req
+        return req
+
+    def _counters(self, req: HubRequest) -> _Counters:
+        """The metric children of a request's labels (prometheus' ``labels()`` is a locked lookup)."""
         info = req.info
-        self.metrics.requests.labels(req.component, info.verb, info.resource, info.subresource).inc()
+        key = (req.component, info.verb, info.resource, info.subresource)
+        c = self._label_children.get(key)
+        if c is None:
+            m = self.metrics
+            c = _Counters(m.requests.labels(*key), m.traffic.labels(*key), m.cache_hits.labels(*key[:3]))
+            if len(self._label_children) >= REQUEST_MEMO_ENTRIES:
+                self._label_children.clear()
+            self._label_children[key] = c
+        return c
+
+    async def handle(self, request: web.BaseRequest) -> web.StreamResponse:
+        req = self._classify(request)
+        self._counters(req).requests.inc()
         self.metrics.in_flight.inc()
         try:
             if not is_hub_itself(req.user_agent, self.node_name):
@@ -154,10 +211,9 @@ class Proxy:
                 self.health.kubelet_renewed()
                 return await self._local(request, req)
             if route == "kubelet_node" and self._cacheable(req):
-                cached = self.cache.disk.get(request_key(req))
-                if cached is not None:
-                    self._hit(req)
-                    return json_response(200, cached)
+                answered = await self._kubelet_node(req)
+                if answered is not None:
+                    return answered
             backend = self.cloud.pick()
             if backend is None:
                 if route == "cloud_only":
@@ -176,11 +232,104 @@ class Proxy:
         return True
 
     def _hit(self, req: HubRequest) -> None:
-        self.metrics.cache_hits.labels(req.component, req.info.verb, req.info.resource).inc()
+        self._counters(req).cache_hits.inc()
+
+    # ------------------------------------------------------------------ kubelet's Node GET (§1.6)
+
+    async def _kubelet_node(self, req: HubRequest) -> web.StreamResponse | None:
+        """kubelet's GET of a Node: the cached Node, with its ``Autonomy`` condition kept current.
+
+        As upstream's autonomy proxy: the Node comes from the cache (from the cloud on a miss), the
+        desired condition is computed and, when it changed, written through ``nodes/status``; a
+        conflict or failure re-reads the Node from the cloud, up to :data:`NODE_ATTEMPTS` times.
+        Unlike upstream, when the condition cannot be written (cloud down) the cached Node is served
+        as it is rather than an error. None: nothing to serve (the caller falls back to the default
+        route: the cloud, else the cache decision).
+        """
+        info = req.info
+        key = request_key(req)
+        cached = self.cache.disk.get(key)
+        if info.name != self.node_name:
+            if cached is None:
+                return None
+            self._hit(req)
+            return json_response(200, cached)
+        node: dict[str, Any] | None = _dict(_loads(cached)) if cached is not None else None
+        raw = cached
+        failures = self._autonomy_failures
+        first = True
+        for attempt in range(NODE_ATTEMPTS):
+            if node is None:
+                backend = self.cloud.pick()
+                if backend is None:
+                    break
+                raw = await self._cloud_node(backend, info.name, "0" if attempt <= 1 else None)
+                node = _dict(_loads(raw)) if raw is not None else None
+                if node is None:
+                    continue
+            errors = self.cache.disk.error_keys()
+            update = offline.autonomy_condition_update(
+                node,
+                cache_error_count=len(errors),
+                cache_error_message="; ".join(f"{k}: {v}" for k, v in sorted(errors.items())),
+                failures=failures,
+                now=offline.rfc3339(int(self.now())),
+            )
+            if first:
+                # one cache check per kubelet GET, however many attempts the write takes
+                self._autonomy_failures = update.failures
+                first = False
+            if not update.changed:
+                if raw is cached:
+                    self._hit(req)
+                else:
+                    self._store(req, node, False)
+                return json_response(200, raw if raw is not None else dumps(node))
+            backend = self.cloud.pick()
+            written = await self._update_node_status(backend, update.node) if backend is not None else None
+            if written is not None:
+                self._store(req, written, False)
+                return json_response(200, dumps(written))
+            node = None
+        if cached is None:
+            return None
+        self._hit(req)
+        return json_response(200, cached)
+
+    def _direct_headers(self) -> dict[str, str]:
+        """The hub's own identity towards the cloud (upstream's direct client)."""
+        return {"User-Agent": self.cloud.user_agent, "Accept": JSON, **self.cloud.auth_headers()}
+
+    async def _cloud_node(self, backend: Backend, name: str, resource_version: str | None) -> bytes | None:
+        url = f"{backend.url}/api/v1/nodes/{name}"
+        if resource_version is not None:
+            url += f"?resourceVersion={resource_version}"
+        try:
+            async with self.cloud.session.get(url, headers=self._direct_headers(), timeout=DIRECT_TIMEOUT) as r:
+                body = await r.read()
+                return body if r.status == 200 else None
+        except TRANSPORT_ERRORS as exc:
+            log.info("hub: reading node %s from %s failed: %s", name, backend.url, exc)
+            return None
+
+    async def _update_node_status(self, backend: Backend, node: dict[str, Any]) -> dict[str, Any] | None:
+        name = str((node.get("metadata") or {}).get("name") or self.node_name)
+        url = f"{backend.url}/api/v1/nodes/{name}/status"
+        headers = {**self._direct_headers(), "Content-Type": JSON}
+        try:
+            async with self.cloud.session.put(url, data=dumps(node), headers=headers, timeout=DIRECT_TIMEOUT) as r:
+                body = await r.read()
+                if r.status != 200:
+                    log.info("hub: updating the Autonomy condition of %s: HTTP %d", name, r.status)
+                    return None
+                return _dict(_loads(body))
+        except TRANSPORT_ERRORS as exc:
+            log.info("hub: updating the Autonomy condition of %s failed: %s", name, exc)
+            return None
 
     # ------------------------------------------------------------------ offline
 
-    async def _local(self, request: web.Request, req: HubRequest) -> web.StreamResponse:
+    async def _local(self, request: web.BaseRequest, req: HubRequest) -> web.StreamResponse:
         if not req.info.is_resource_request and request.method == "GET":
             saved = self.cache.disk.get_doc(_doc_key(req))
             if saved is not None:
@@ -190,7 +339,9 @@ class Proxy:
         d = offline.decide_offline(req, self.cache, cacheable=self._cacheable(req), agents=self.state.agents)
         return await self._execute(request, req, d)
 
-    async def _execute(self, request: web.Request, req: HubRequest, d: offline.OfflineDecision) -> web.StreamResponse:
+    async def _execute(
+        self, request: web.BaseRequest, req: HubRequest, d: offline.OfflineDecision
+    ) -> web.StreamResponse:
         if d.action in ("serve_object", "serve_list"):
             self._hit(req)
             return json_response(d.status, encode_body(d.body or {}))
@@ -219,7 +370,7 @@ class Proxy:
                     self.cache.store_object(req, obj)
         return web.Response(status=201, body=body, headers={"Content-Type": ctype})
 
-    async def _hold_watch(self, request: web.Request, req: HubRequest, timeout: int | None) -> web.StreamResponse:
+    async def _hold_watch(self, request: web.BaseRequest, req: HubRequest, timeout: int | None) -> web.StreamResponse:
         """An offline watch: headers now, no events, end when the cloud is back (clients re-list)."""
         ctype = req.content_type if req.content_type and "*" not in req.content_type else JSON
         resp = web.StreamResponse(status=200, headers={"Content-Type": ctype})
@@ -235,7 +386,7 @@ class Proxy:
 
     # ------------------------------------------------------------------ online
 
-    def _upstream_headers(self, request: web.Request, accept: str | None) -> dict[str, str]:
+    def _upstream_headers(self, request: web.BaseRequest, accept: str | None) -> dict[str, str]:
         headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP}
         if accept is not None:
             headers["Accept"] = accept
@@ -243,7 +394,7 @@ class Proxy:
             headers.update(self.cloud.auth_headers())
         return headers
 
-    async def _forward(self, request: web.Request, req: HubRequest, backend: Backend) -> web.StreamResponse:
+    async def _forward(self, request: web.BaseRequest, req: HubRequest, backend: Backend) -> web.StreamResponse:
         info = req.info
         store = stores_response(req, self.state.agents) and self._cacheable(req)
         filters: tuple[ObjectFilter, ...] = ()
@@ -259,8 +410,9 @@ class Proxy:
         headers = self._upstream_headers(request, accept)
         deadline = request_deadline_seconds(req)
         timeout = aiohttp.ClientTimeout(total=deadline, sock_connect=5)
-        url = backend.url + str(request.rel_url)
-        traffic = self.metrics.traffic.labels(req.component, info.verb, info.resource, info.subresource)
+        # the client's path and query exactly as received: no decode/re-quote round trip
+        url = URL(backend.url + request.raw_path, encoded=True)
+        traffic = self._counters(req).traffic
         started: list[web.StreamResponse] = []
         try:
             async with self.cloud.session.request(
@@ -301,7 +453,9 @@ class Proxy:
                 self.cache.disk.put_doc(nonresource_key(req.path), raw)
         return web.Response(status=upstream.status, body=raw, headers=headers)
 
-    async def _transport_fallback(self, request: web.Request, req: HubRequest, backend: Backend) -> web.StreamResponse:
+    async def _transport_fallback(
+        self, request: web.BaseRequest, req: HubRequest, backend: Backend
+    ) -> web.StreamResponse:
         other = self.cloud.pick()
         if other is not None and other is not backend and req.info.verb in ("get", "list", "watch"):
             return await self._forward(request, req, other)
@@ -325,7 +479,7 @@ class Proxy:
 
     async def _passthrough(
         self,
-        request: web.Request,
+        request: web.BaseRequest,
         upstream: aiohttp.ClientResponse,
         traffic: Any,
         started: list[web.StreamResponse],
@@ -349,7 +503,7 @@ class Proxy:
 
     async def _buffered(
         self,
-        request: web.Request,
+        request: web.BaseRequest,
         req: HubRequest,
         upstream: aiohttp.ClientResponse,
         filters: tuple[ObjectFilter, ...],
@@ -363,14 +517,18 @@ class Proxy:
         plain = zlib.decompress(raw, 16 + zlib.MAX_WBITS) if gzipped else raw
         headers = self._copy_headers(upstream, keep_length=False, keep_encoding=False)
         is_list = req.info.verb == "list"
+        # reads repeat: the same body as last time (same resourceVersion) has the same filtered answer
+        # and is cached already, so it is neither parsed, filtered nor stored again
+        memoised = is_list or req.info.verb == "get"
         obj: Any = None
         payload = plain
-        # the same list body as last time (same resourceVersion): same filtered answer, nothing to cache
         memo_key = (
             f"{req.component} {req.path}?{req.query.get('labelSelector', '')}&{req.query.get('fieldSelector', '')}"
         )
         fingerprint = (len(plain), hash(plain), id(self.state.chain), id(self.state.ctx))
-        memo = self._list_memo.get(memo_key) if is_list else None
+        memo = self._list_memo.get(memo_key) if memoised else None
+        if memo is not None and not is_list and self.cache.disk.resource_version(request_key(req)) is None:
+            memo = None  # the object left the cache since (a list replaced its directory): store it again
         if memo is not None and memo[0] == fingerprint:
             payload, store = memo[1], False
         elif filters:
@@ -380,11 +538,10 @@ class Proxy:
                 if out is not obj:
                     payload = dumps(out)
                     obj = out
-        resp = web.StreamResponse(status=upstream.status, headers=headers)
-        resp.content_length = len(payload)
+        # one Response: headers and body leave in a single write
+        resp = web.Response(status=upstream.status, body=payload, headers=headers)
         await resp.prepare(request)
         started.append(resp)
-        await resp.write(payload)
         await resp.write_eof()
         if store:
             # only after the client has its answer: caching never slows a read down
@@ -392,7 +549,7 @@ class Proxy:
                 obj = _loads(plain)
             if isinstance(obj, dict):
                 self._store(req, obj, is_list and isinstance(obj.get("items"), list))
-                if is_list and len(payload) <= LIST_MEMO_MAX_BYTES:
+                if memoised and len(payload) <= LIST_MEMO_MAX_BYTES:
                     if len(self._list_memo) >= LIST_MEMO_ENTRIES:
                         self._list_memo.pop(next(iter(self._list_memo)))
                     self._list_memo[memo_key] = (fingerprint, payload)
@@ -415,9 +572,18 @@ class Proxy:
         if is_list:
             return apply_to_list(filters, obj, ctx)
         av = obj.get("apiVersion")
-        filtered = apply_to_object(filters, obj, ctx.for_api_version(av) if isinstance(av, str) else ctx)
+        filtered = apply_to_object(filters, obj, self._ctx_for(ctx, av) if isinstance(av, str) else ctx)
         # a single object the chain drops is still returned: upstream only drops list items and events
         return filtered if filtered is not None else obj
+
+    def _ctx_for(self, ctx: FilterContext, api_version: str) -> FilterContext:
+        """``ctx.for_api_version``, remembered while the context stays the same object."""
+        if self._ctx_base is not ctx:
+            self._ctx_base, self._ctx_versions = ctx, {}
+        out = self._ctx_versions.get(api_version)
+        if out is None:
+            out = self._ctx_versions[api_version] = ctx.for_api_version(api_version)
+        return out
 
     def _store(self, req: HubRequest, obj: dict[str, Any], is_list: bool) -> None:
         try:
@@ -430,7 +596,7 @@ class Proxy:
 
     async def _stream_watch(
         self,
-        request: web.Request,
+        request: web.BaseRequest,
         req: HubRequest,
         upstream: aiohttp.ClientResponse,
         filters: tuple[ObjectFilter, ...],
@@ -491,9 +657,7 @@ class Proxy:
             obj = event.get("object")
             av = obj.get("apiVersion") if isinstance(obj, dict) else None
             try:
-                out_event = apply_to_watch_event(
-                    filters, event, ctx.for_api_version(av) if isinstance(av, str) else ctx
-                )
+                out_event = apply_to_watch_event(filters, event, self._ctx_for(ctx, av) if isinstance(av, str) else ctx)
             except Exception:
                 log.exception("hub: filters %s failed on a watch event of %s", [f.name for f in filters], req.path)
         if store and out_event is not None:
@@ -506,7 +670,7 @@ class Proxy:
         return line + b"\n" if out_event is event else dumps(out_event) + b"\n"
 
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+Handler = Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]
 
 
 def _loads(raw: bytes) -> Any:
@@ -514,6 +678,10 @@ def _loads(raw: bytes) -> Any:
         return json.loads(raw)
     except ValueError:
         return None
+
+
+def _dict(value: Any) -> dict[str, Any] | None:
+    return value if isinstance(value, dict) else None
 
 
 def _saved_nonresource(path: str) -> bool:

@@ -117,3 +117,58 @@ def test_writer_coalesces_but_keeps_latest(tmp_path: Path) -> None:
     finally:
         c.close()
     assert os.listdir(c.root / LIST / "default") == ["hot"]
+
+
+def test_stale_list_does_not_resurrect_a_deleted_object(cache: DiskCache) -> None:
+    k, rv, data = obj("a", 5)
+    cache.replace_list(LIST, {k: (rv, data)}, "5", "&")
+    assert cache.delete(k, "9"), "the DELETED event"
+    assert cache.tombstone(k) == "9"
+    # a list read before the deletion arrives late: the object stays deleted
+    cache.replace_list(LIST, {k: (rv, data)}, "8", "&")
+    assert cache.get(k) is None
+    assert not cache.put(k, "9", data), "not even the deleted version itself"
+    # the same name created again after the deletion is a new object
+    k, rv, again = obj("a", 12)
+    cache.replace_list(LIST, {k: (rv, again)}, "12", "&")
+    assert cache.get(k) == again and cache.tombstone(k) is None
+    assert reload(cache).get(k) == again
+
+
+def test_delete_before_cached_and_vanished_from_list_are_remembered(cache: DiskCache) -> None:
+    k, rv, data = obj("early", 3)
+    assert not cache.delete(k, "4"), "nothing cached yet"
+    assert not cache.put(k, rv, data), "an older event arriving after the DELETED one is dropped"
+    k2, rv2, data2 = obj("gone", 2)
+    cache.replace_list(LIST, {k2: (rv2, data2)}, "2", "&")
+    cache.replace_list(LIST, {}, "6", "&")  # vanished as of resourceVersion 6
+    assert not cache.put(k2, "5", data2), "a lagging watch event older than the list"
+    assert cache.put(k2, "7", data2)
+
+
+def test_tombstones_are_bounded_in_size_and_age(tmp_path: Path) -> None:
+    now = [0.0]
+    c = DiskCache(tmp_path / "c", tombstones_max=3, tombstone_ttl=10.0, clock=lambda: now[0])
+    c.load()
+    for i in range(5):
+        c.delete(f"{LIST}/default/p{i}", "100")
+    assert [c.tombstone(f"{LIST}/default/p{i}") for i in range(5)] == [None, None, "100", "100", "100"]
+    now[0] = 11.0
+    assert c.tombstone(f"{LIST}/default/p4") is None, "forgotten after the TTL"
+    k, _, data = obj("p4", 50)
+    assert c.put(k, "50", data)
+
+
+def test_failed_writes_are_reported_until_a_write_succeeds(tmp_path: Path) -> None:
+    c = DiskCache(tmp_path / "c", sync=False)
+    c.load()
+    k, rv, data = obj("a", 1)
+    blocker = c.root / LIST
+    blocker.parent.mkdir(parents=True)
+    blocker.write_bytes(b"not a directory")
+    c.put(k, rv, data)
+    assert list(c.error_keys()) == [k] and c.write_errors == 1
+    blocker.unlink()
+    k, rv, data = obj("a", 2)
+    c.put(k, rv, data)
+    assert c.error_keys() == {}
