@@ -9,11 +9,14 @@
   event carrying the original object; kept objects keep their event type; BOOKMARK/ERROR pass as is.
 - list_filtering_matches_items: filtering a list equals filtering each item and dropping the Nones,
   with the list's metadata unchanged.
+- unmarked_objects_pass_unchanged: an object whose JSON holds none of a chain's ``raw_markers`` is
+  returned unchanged by that chain (what lets the hub relay such watch events unparsed).
 """
 
 from __future__ import annotations
 
 import copy
+import json
 import string
 from typing import Any
 
@@ -27,6 +30,7 @@ from openyurt.core.hub.filters import (
     apply_to_list,
     apply_to_object,
     apply_to_watch_event,
+    raw_markers,
 )
 from openyurt.core.hub.filters.servicetopology import ServiceTopologyFilter
 
@@ -219,3 +223,14 @@ def test_list_filtering_matches_items(
     assert out["items"] == expected
     assert out["metadata"] == {"resourceVersion": "9"}
     assert lst == snapshot
+
+
+@given(OBJECTS, contexts(), st.booleans())
+def test_unmarked_objects_pass_unchanged(obj: dict[str, Any], ctx: FilterContext, ascii_only: bool) -> None:
+    for f in BUILTIN_FILTERS:
+        markers = raw_markers((f,))
+        if markers is None:
+            continue
+        raw = json.dumps(obj, separators=(",", ":"), ensure_ascii=ascii_only).encode()
+        if not any(m in raw for m in markers):
+            assert f.filter(obj, ctx) is obj, f.name

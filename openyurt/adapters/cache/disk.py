@@ -11,6 +11,11 @@ Reads never touch the disk: every object's bytes are kept in memory (a few MB fo
 objects), which makes an offline list a byte join. Writes update memory at once and are handed to one
 writer thread, which coalesces repeated writes of a key (only the newest version matters) while keeping
 first-write order, so a burst of watch events never stalls the event loop on fsync.
+
+Work that only *derives* cache updates (parsing a burst of watch events) can be deferred with
+:meth:`DiskCache.defer`: the writer thread runs it, and every read or write first runs whatever is
+still deferred (in order, under the index lock), so callers always see the cache as if the work had
+been done inline — the proxy forwards first and parses later without ever serving a stale answer.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ import logging
 import os
 import threading
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Final
@@ -109,6 +114,12 @@ class DiskCache:
         self._dirs: dict[str, dict[str, _Entry]] = {}
         self._markers: dict[str, ListMarker] = {}
         self._docs: dict[str, bytes] = {}
+        # cached bytes → key holding them: spots a repeated watch event without parsing it
+        self._by_data: dict[bytes, str] = {}
+        # the in-memory index is shared with the writer thread (deferred jobs run there)
+        self._lock = threading.RLock()
+        self._jobs: deque[Callable[[], None]] = deque()
+        self._in_job = False
         # writer queue: relative path → bytes to write, or None to delete (dict keeps first-write order)
         self._pending: dict[str, bytes | None] = {}
         self._cv = threading.Condition()
@@ -165,6 +176,7 @@ class DiskCache:
                     log.warning("cache: unreadable object %s, ignored", full)
                     continue
                 self._dirs.setdefault(rel_dir, {})[name] = _Entry(rv, raw)
+                self._by_data[raw] = f"{rel_dir}/{name}"
                 count += 1
         return count
 
@@ -174,6 +186,43 @@ class DiskCache:
             self._thread = threading.Thread(target=self._writer, name="hub-cache-writer", daemon=True)
             self._thread.start()
 
+    # ------------------------------------------------------------------ deferred work
+
+    def defer(self, job: Callable[[], None]) -> None:
+        """Run ``job`` (which updates the cache) on the writer thread, before any later read or write.
+
+        Jobs run in submission order, one at a time, under the index lock; a failing job is logged.
+        Without a writer thread the job runs at once.
+        """
+        self._jobs.append(job)
+        if self._thread is None:
+            self.settle()
+            return
+        with self._cv:
+            self._cv.notify()
+
+    def settle(self) -> None:
+        """Run every deferred job now, in this thread (reads call it: they never see stale data)."""
+        if self._jobs:
+            with self._lock:
+                self._settle()
+
+    def _settle(self, limit: int = -1) -> None:
+        # the caller holds self._lock; a job's own reads and writes must not run the jobs behind it
+        if self._in_job:
+            return
+        jobs = self._jobs
+        while jobs and limit != 0:
+            limit -= 1
+            job = jobs.popleft()
+            self._in_job = True
+            try:
+                job()
+            except Exception:
+                log.exception("cache: a deferred update failed")
+            finally:
+                self._in_job = False
+
     # ------------------------------------------------------------------ reads
 
     def _split(self, key: str) -> tuple[str, str]:
@@ -182,13 +231,23 @@ class DiskCache:
 
     def get(self, key: str) -> bytes | None:
         d, name = self._split(key)
-        e = self._dirs.get(d, {}).get(name)
+        with self._lock:
+            self._settle()
+            e = self._dirs.get(d, {}).get(name)
         return e.data if e is not None else None
 
     def resource_version(self, key: str) -> str | None:
         d, name = self._split(key)
-        e = self._dirs.get(d, {}).get(name)
+        with self._lock:
+            self._settle()
+            e = self._dirs.get(d, {}).get(name)
         return e.rv if e is not None else None
+
+    def key_of(self, data: bytes) -> str | None:
+        """The key whose cached bytes are exactly ``data``, if any (a repeated event is a no-op)."""
+        with self._lock:
+            self._settle()
+            return self._by_data.get(data)
 
     def _under(self, list_key: str) -> Iterator[tuple[str, dict[str, _Entry]]]:
         prefix = list_key + "/"
@@ -198,6 +257,11 @@ class DiskCache:
 
     def list_covered(self, list_key: str) -> bool:
         """Whether a list of ``list_key`` or of an enclosing key (cluster-wide list) was cached."""
+        with self._lock:
+            self._settle()
+            return self._covered(list_key)
+
+    def _covered(self, list_key: str) -> bool:
         key = list_key
         while key:
             if key in self._markers:
@@ -206,77 +270,102 @@ class DiskCache:
         return False
 
     def list(self, list_key: str) -> builtins.list[bytes] | None:
-        if not self.list_covered(list_key):
-            return None
-        out: builtins.list[bytes] = []
-        for _, entries in sorted(self._under(list_key), key=lambda de: de[0]):
-            out.extend(e.data for _, e in sorted(entries.items()))
-        return out
+        with self._lock:
+            self._settle()
+            if not self._covered(list_key):
+                return None
+            out: builtins.list[bytes] = []
+            for _, entries in sorted(self._under(list_key), key=lambda de: de[0]):
+                out.extend(e.data for _, e in sorted(entries.items()))
+            return out
 
     def list_entries(self, list_key: str) -> builtins.list[tuple[str, str, str, bytes]] | None:
         """(directory, name, resourceVersion, bytes) of every object under ``list_key``, sorted.
 
         None when no list covering ``list_key`` was cached.
         """
-        if not self.list_covered(list_key):
-            return None
-        out: builtins.list[tuple[str, str, str, bytes]] = []
-        for d, entries in sorted(self._under(list_key), key=lambda de: de[0]):
-            out.extend((d, n, e.rv, e.data) for n, e in sorted(entries.items()))
-        return out
+        with self._lock:
+            self._settle()
+            if not self._covered(list_key):
+                return None
+            out: builtins.list[tuple[str, str, str, bytes]] = []
+            for d, entries in sorted(self._under(list_key), key=lambda de: de[0]):
+                out.extend((d, n, e.rv, e.data) for n, e in sorted(entries.items()))
+            return out
 
     def list_marker(self, list_key: str) -> ListMarker | None:
-        return self._markers.get(list_key)
+        with self._lock:
+            self._settle()
+            return self._markers.get(list_key)
 
     def selectors(self) -> dict[str, str]:
-        return {k: m.selector for k, m in self._markers.items()}
+        with self._lock:
+            self._settle()
+            return {k: m.selector for k, m in self._markers.items()}
 
     def keys(self) -> builtins.list[str]:
         """Every cached object key (tests and tools)."""
-        return [f"{d}/{n}" for d, entries in self._dirs.items() for n in entries]
+        with self._lock:
+            self._settle()
+            return [f"{d}/{n}" for d, entries in self._dirs.items() for n in entries]
 
     def __len__(self) -> int:
-        return sum(len(e) for e in self._dirs.values())
+        with self._lock:
+            self._settle()
+            return sum(len(e) for e in self._dirs.values())
 
     def get_doc(self, key: str) -> bytes | None:
-        return self._docs.get(_doc_name(key))
+        with self._lock:
+            self._settle()
+            return self._docs.get(_doc_name(key))
 
     # ------------------------------------------------------------------ writes
 
     def put(self, key: str, resource_version: str, data: bytes) -> bool:
         _check_key(key)
         d, name = self._split(key)
-        entries = self._dirs.get(d)
-        old = entries.get(name) if entries is not None else None
-        if old is None and self._tombstones and self._buried(key, resource_version):
-            return False
-        if old is not None:
-            if not should_replace(old.rv, resource_version):
+        with self._lock:
+            self._settle()
+            entries = self._dirs.get(d)
+            old = entries.get(name) if entries is not None else None
+            if old is None and self._tombstones and self._buried(key, resource_version):
                 return False
-            if old.rv == resource_version and old.data == data:
-                return True
-        if entries is None:
-            entries = self._dirs[d] = {}
-        entries[name] = _Entry(resource_version, data)
-        self._enqueue(key, data)
-        return True
+            if old is not None:
+                if not should_replace(old.rv, resource_version):
+                    return False
+                if old.rv == resource_version and old.data == data:
+                    return True
+                self._unindex(old.data, key)
+            if entries is None:
+                entries = self._dirs[d] = {}
+            entries[name] = _Entry(resource_version, data)
+            self._by_data[data] = key
+            self._enqueue(key, data)
+            return True
 
     def delete(self, key: str, resource_version: str | None = None) -> bool:
         d, name = self._split(key)
-        entries = self._dirs.get(d)
-        old = entries.get(name) if entries is not None else None
-        if old is None or entries is None:
-            if resource_version is not None:
-                self._bury(key, resource_version)  # deleted before it was cached: still no resurrection
-            return False
-        if resource_version is not None and not should_replace(old.rv, resource_version):
-            return False
-        del entries[name]
-        if not entries:
-            del self._dirs[d]
-        self._bury(key, resource_version or old.rv)
-        self._enqueue(key, _DELETE)
-        return True
+        with self._lock:
+            self._settle()
+            entries = self._dirs.get(d)
+            old = entries.get(name) if entries is not None else None
+            if old is None or entries is None:
+                if resource_version is not None:
+                    self._bury(key, resource_version)  # deleted before it was cached: still no resurrection
+                return False
+            if resource_version is not None and not should_replace(old.rv, resource_version):
+                return False
+            del entries[name]
+            if not entries:
+                del self._dirs[d]
+            self._unindex(old.data, key)
+            self._bury(key, resource_version or old.rv)
+            self._enqueue(key, _DELETE)
+            return True
+
+    def _unindex(self, data: bytes, key: str) -> None:
+        if self._by_data.get(data) == key:
+            del self._by_data[data]
 
     # ------------------------------------------------------------------ tombstones
 
@@ -315,36 +404,42 @@ class DiskCache:
 
     def tombstone(self, key: str) -> str | None:
         """The resourceVersion ``key`` was deleted at, while that deletion is remembered (tests, tools)."""
-        self._expire_tombstones(self._clock())
-        tomb = self._tombstones.get(key)
-        return str(tomb[0]) if tomb is not None else None
+        with self._lock:
+            self._settle()
+            self._expire_tombstones(self._clock())
+            tomb = self._tombstones.get(key)
+            return str(tomb[0]) if tomb is not None else None
 
     def replace_list(self, list_key: str, items: Mapping[str, tuple[str, bytes]], list_rv: str, selector: str) -> None:
         _check_key(list_key)
-        existing = [f"{d}/{n}" for d, entries in self._under(list_key) for n in entries]
-        for key, (rv, data) in items.items():
-            self.put(key, rv, data)
-        for key in existing:
-            if key in items:
-                continue
-            old_rv = self.resource_version(key)
-            # an object cached by a watch after this list was read is newer than the list: keep it
-            if old_rv is not None and list_rv and old_rv != list_rv and should_replace(list_rv, old_rv):
-                continue
-            # gone as of the list's resourceVersion: an older event of it must not bring it back
-            self.delete(key, list_rv if parse_rv(list_rv) is not None else None)
-        marker = ListMarker(list_rv, selector)
-        if self._markers.get(list_key) != marker:
-            self._markers[list_key] = marker
-            body = json.dumps({"resourceVersion": list_rv, "selector": selector}).encode()
-            self._enqueue(f"{list_key}/{MARKER}", body)
+        with self._lock:
+            self._settle()
+            existing = [f"{d}/{n}" for d, entries in self._under(list_key) for n in entries]
+            for key, (rv, data) in items.items():
+                self.put(key, rv, data)
+            for key in existing:
+                if key in items:
+                    continue
+                old_rv = self.resource_version(key)
+                # an object cached by a watch after this list was read is newer than the list: keep it
+                if old_rv is not None and list_rv and old_rv != list_rv and should_replace(list_rv, old_rv):
+                    continue
+                # gone as of the list's resourceVersion: an older event of it must not bring it back
+                self.delete(key, list_rv if parse_rv(list_rv) is not None else None)
+            marker = ListMarker(list_rv, selector)
+            if self._markers.get(list_key) != marker:
+                self._markers[list_key] = marker
+                body = json.dumps({"resourceVersion": list_rv, "selector": selector}).encode()
+                self._enqueue(f"{list_key}/{MARKER}", body)
 
     def put_doc(self, key: str, data: bytes) -> None:
         name = _doc_name(key)
-        if self._docs.get(name) == data:
-            return
-        self._docs[name] = data
-        self._enqueue(f"{DOCS_DIR}/{name}", data)
+        with self._lock:
+            self._settle()
+            if self._docs.get(name) == data:
+                return
+            self._docs[name] = data
+            self._enqueue(f"{DOCS_DIR}/{name}", data)
 
     def _enqueue(self, rel: str, data: bytes | None) -> None:
         if self._thread is None:
@@ -360,15 +455,21 @@ class DiskCache:
     def _writer(self) -> None:
         while True:
             with self._cv:
-                while not self._pending and not self._closed:
+                while not self._pending and not self._jobs and not self._closed:
                     self._busy = False
                     self._cv.notify_all()
                     self._cv.wait()
-                if not self._pending and self._closed:
+                if not self._pending and not self._jobs and self._closed:
                     self._busy = False
                     self._cv.notify_all()
                     return
                 self._busy = True
+            while self._jobs:
+                # deferred updates first (they make the next file writes), one per lock hold so a
+                # reader on the event loop never waits behind a whole burst
+                with self._lock:
+                    self._settle(limit=1)
+            with self._cv:
                 batch = self._pending
                 self._pending = {}
             dirty: set[str] = set()
@@ -418,6 +519,7 @@ class DiskCache:
 
     def error_keys(self) -> dict[str, str]:
         """Keys whose latest write failed (→ error); empty when the cache works."""
+        self.settle()
         with self._errors_lock:
             return dict(self._error_keys)
 
@@ -436,12 +538,15 @@ class DiskCache:
 
     def flush(self, timeout: float | None = None) -> bool:
         if self._thread is None:
+            self.settle()
             return True
         with self._cv:
-            return self._cv.wait_for(lambda: not self._pending and not self._busy, timeout)
+            self._cv.notify()
+            return self._cv.wait_for(lambda: not self._pending and not self._jobs and not self._busy, timeout)
 
     def close(self) -> None:
         if self._thread is None:
+            self.settle()
             return
         with self._cv:
             self._closed = True
@@ -451,9 +556,9 @@ class DiskCache:
 
     @property
     def pending(self) -> int:
-        """Writes accepted but not yet on disk."""
+        """Writes accepted but not yet on disk (deferred updates included)."""
         with self._cv:
-            return len(self._pending) + (1 if self._busy else 0)
+            return len(self._pending) + len(self._jobs) + (1 if self._busy else 0)
 
 
 def _doc_name(key: str) -> str:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import logging
+import zlib
+from collections import deque
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
@@ -108,8 +110,8 @@ class HubCache:
         if not isinstance(name, str) or not name:
             return None
         ns = meta.get("namespace")
-        partial = req.accept_as_version if req.is_partial_object_metadata else ""
-        key = cache_key(req.info, req.component, ns if isinstance(ns, str) else "", name, partial_version=partial)
+        ns_ = ns if isinstance(ns, str) else ""
+        key = cache_key(req.info, req.component, ns_, name, partial_version=_partial_version(req))
         return key if valid_key(key) else None
 
     def store_object(self, req: HubRequest, obj: WireDict, raw: bytes | None = None) -> bool:
@@ -147,6 +149,10 @@ class HubCache:
             self.store_object(req, obj, _object_bytes(line, etype) if line is not None else None)
         elif etype == "DELETED":
             self.delete_object(req, obj)
+
+    def watch_sink(self, req: HubRequest, *, gzipped: bool = False) -> WatchSink:
+        """Where an unfiltered watch's raw bytes go to be cached off the event loop (see WatchSink)."""
+        return WatchSink(self, req, gzipped=gzipped)
 
     def store_list(self, req: HubRequest, body: Mapping[str, Any]) -> bool:
         """A list response: replaces the cached set under the list key (vanished objects go).
@@ -198,6 +204,110 @@ class HubCache:
             item["kind"] = kind
         if isinstance(api_version, str) and not item.get("apiVersion"):
             item["apiVersion"] = api_version
+
+
+#: Raw bytes a sink parses per deferred job (then it queues itself again behind other work).
+SINK_BATCH_BYTES: Final = 256 << 10
+_EVENT_PREFIXES: Final = ((b'{"type":"ADDED","object":', "ADDED"), (b'{"type":"MODIFIED","object":', "MODIFIED"))
+
+
+class WatchSink:
+    """Caches a watch stream from its raw bytes, after the client has them.
+
+    The proxy forwards each chunk as it arrives and hands it to :meth:`feed`; the parsing and storing
+    run as deferred jobs of the disk cache (its writer thread, or the next cache read, whichever comes
+    first), so the event loop never parses an event nobody needs to change. Chunks are joined and split
+    into lines here (a gzip stream is inflated here too). An ADDED/MODIFIED event whose object bytes are
+    exactly what is cached under this request's key prefix is skipped unparsed: storing it is a no-op.
+    """
+
+    def __init__(self, cache: HubCache, req: HubRequest, *, gzipped: bool = False) -> None:
+        self._cache = cache
+        self._req = req
+        self._chunks: deque[bytes] = deque()
+        self._scheduled = False
+        self._ended = False
+        self._complete = False
+        self._broken = False
+        self._partial = b""
+        self._inflate = zlib.decompressobj(16 + zlib.MAX_WBITS) if gzipped else None
+        key = cache_key(req.info, req.component, "", "x", partial_version=_partial_version(req))
+        self._prefix = key[:-1]
+
+    def feed(self, chunk: bytes) -> None:
+        """Queue ``chunk`` (event-loop side: an append, and a wake-up when no job is queued)."""
+        self._chunks.append(chunk)
+        self._schedule()
+
+    def close(self, *, complete: bool = True) -> None:
+        """End of stream; ``complete``: a last line without a newline is an event too (not when cut)."""
+        self._complete = complete
+        self._ended = True
+        self._chunks.append(b"")
+        self._schedule()
+
+    def _schedule(self) -> None:
+        if not self._scheduled:
+            self._scheduled = True
+            self._cache.disk.defer(self._drain)
+
+    def _drain(self) -> None:
+        # cleared before taking chunks: a chunk fed meanwhile either is taken now or schedules again
+        self._scheduled = False
+        chunks = self._chunks
+        taken: list[bytes] = []
+        size = 0
+        while chunks and size < SINK_BATCH_BYTES:
+            c = chunks.popleft()
+            taken.append(c)
+            size += len(c)
+        if chunks:
+            self._schedule()
+        if self._broken:
+            return
+        data = b"".join(taken)
+        if self._inflate is not None and data:
+            try:
+                data = self._inflate.decompress(data)
+            except zlib.error:
+                log.warning("hub: undecodable gzip watch stream of %s, no longer cached", self._req.path)
+                self._broken = True
+                return
+        if self._partial:
+            data = self._partial + data
+        lines = data.split(b"\n")
+        self._partial = lines.pop()
+        if self._ended and not chunks:
+            # everything fed before close() is taken (feeds happen before it): the rest is the tail
+            if self._complete:
+                lines.append(self._partial)
+            self._partial = b""
+        for line in lines:
+            if line.strip():
+                self._event(line)
+
+    def _event(self, line: bytes) -> None:
+        for prefix, etype in _EVENT_PREFIXES:
+            if line.startswith(prefix):
+                raw = _object_bytes(line, etype)
+                if raw is not None:
+                    key = self._cache.disk.key_of(raw)
+                    if key is not None and key.startswith(self._prefix):
+                        return  # these exact bytes are cached under this request's keys already
+                break
+        try:
+            event = json.loads(line)
+        except ValueError:
+            return
+        if isinstance(event, dict):
+            try:
+                self._cache.store_watch_event(self._req, event, line)
+            except Exception:
+                log.exception("hub: caching a watch event of %s failed", self._req.path)
+
+
+def _partial_version(req: HubRequest) -> str:
+    return req.accept_as_version if req.is_partial_object_metadata else ""
 
 
 def _object_bytes(line: bytes, etype: str) -> bytes | None:

@@ -43,6 +43,7 @@ from openyurt.core.hub.filters import (
     apply_to_list,
     apply_to_object,
     apply_to_watch_event,
+    raw_markers,
 )
 from openyurt.core.hub.requestinfo import HubRequest, is_hub_itself, make_request, request_deadline_seconds, route_of
 from openyurt.runtime.hub.cacheview import HubCache, dumps, encode_body
@@ -604,48 +605,83 @@ class Proxy:
         traffic: Any,
         started: list[web.StreamResponse],
     ) -> web.StreamResponse:
+        """Relay a watch: bytes out as they come, parsing only events a filter could change.
+
+        Each read is every byte the socket had, so one transport write carries several events. Events
+        without any of the chain's :func:`raw_markers` pass unparsed; the rest are parsed once,
+        filtered and re-encoded only when changed. What the client got is handed to a
+        :class:`WatchSink` (before the write, so a cache read after the client saw an event sees it),
+        which parses and stores it on the cache's writer thread.
+        """
         gzipped = upstream.headers.get("Content-Encoding", "").lower() == "gzip"
-        read = bool(filters) or store
-        headers = self._copy_headers(upstream, keep_length=False, keep_encoding=not (read and gzipped))
+        markers = raw_markers(filters)
+        headers = self._copy_headers(upstream, keep_length=False, keep_encoding=not (filters and gzipped))
         resp = web.StreamResponse(status=upstream.status, headers=headers)
         resp.enable_chunked_encoding()
         await resp.prepare(request)
         started.append(resp)
-        if not read:
-            async for chunk in upstream.content.iter_any():
-                traffic.inc(len(chunk))
-                await resp.write(chunk)
-            with contextlib.suppress(ConnectionError):
-                await resp.write_eof()
-            return resp
-        inflate = zlib.decompressobj(16 + zlib.MAX_WBITS) if gzipped else None
+        inflate = zlib.decompressobj(16 + zlib.MAX_WBITS) if filters and gzipped else None
+        sink = self.cache.watch_sink(req, gzipped=gzipped and not filters) if store else None
         ctx = self.state.ctx
         pending = b""
-        async for chunk in upstream.content.iter_any():
-            traffic.inc(len(chunk))
-            if inflate is not None:
-                chunk = inflate.decompress(chunk)
-            pending += chunk
-            if b"\n" not in chunk:
-                continue
-            lines = pending.split(b"\n")
-            pending = lines.pop()
-            out: list[bytes] = []
-            for line in lines:
-                if not line.strip():
-                    continue
-                out.append(self._watch_line(req, line, filters, ctx, store))
-            if out:
-                await resp.write(b"".join(out))
-        if pending.strip():
-            await resp.write(self._watch_line(req, pending, filters, ctx, store))
+        complete = False
+        try:
+            async for chunk in upstream.content.iter_any():
+                traffic.inc(len(chunk))
+                if inflate is not None:
+                    chunk = inflate.decompress(chunk)
+                if filters:
+                    # whole lines only: a marker or an event may straddle two reads
+                    if pending:
+                        chunk = pending + chunk
+                    cut = chunk.rfind(b"\n") + 1
+                    pending = chunk[cut:]
+                    chunk = chunk[:cut]
+                    if markers is None or any(m in chunk for m in markers):
+                        chunk = self._filter_lines(req, chunk, filters, markers, ctx)
+                    if not chunk:
+                        continue
+                if sink is not None:
+                    sink.feed(chunk)
+                await resp.write(chunk)
+            if pending.strip():
+                tail = self._filter_lines(req, pending, filters, markers, ctx)
+                if sink is not None:
+                    sink.feed(tail)
+                await resp.write(tail)
+            complete = True
+        finally:
+            if sink is not None:
+                sink.close(complete=complete)
         with contextlib.suppress(ConnectionError):
             await resp.write_eof()
         return resp
 
-    def _watch_line(
-        self, req: HubRequest, line: bytes, filters: tuple[ObjectFilter, ...], ctx: FilterContext, store: bool
+    def _filter_lines(
+        self,
+        req: HubRequest,
+        data: bytes,
+        filters: tuple[ObjectFilter, ...],
+        markers: tuple[bytes, ...] | None,
+        ctx: FilterContext,
     ) -> bytes:
+        """Newline-terminated events of ``data``, each through ``filters`` unless it holds no marker."""
+        out: list[bytes] = []
+        for line in data.split(b"\n"):
+            if not line.strip():
+                continue
+            if markers is not None and not any(m in line for m in markers):
+                out.append(line + b"\n")
+            else:
+                out.append(self._watch_line(req, line, filters, ctx))
+        return b"".join(out)
+
+    def _watch_line(self, req: HubRequest, line: bytes, filters: tuple[ObjectFilter, ...], ctx: FilterContext) -> bytes:
+        """One event through the chain: parsed once, re-encoded only when a filter changed it.
+
+        An object the chain drops goes out as DELETED (``apply_to_watch_event``), so the client's
+        cache evicts it, and the sink deletes it from ours.
+        """
         try:
             event = json.loads(line)
         except ValueError:
@@ -653,18 +689,12 @@ class Proxy:
         if not isinstance(event, dict):
             return line + b"\n"
         out_event: dict[str, Any] | None = event
-        if filters:
-            obj = event.get("object")
-            av = obj.get("apiVersion") if isinstance(obj, dict) else None
-            try:
-                out_event = apply_to_watch_event(filters, event, self._ctx_for(ctx, av) if isinstance(av, str) else ctx)
-            except Exception:
-                log.exception("hub: filters %s failed on a watch event of %s", [f.name for f in filters], req.path)
-        if store and out_event is not None:
-            try:
-                self.cache.store_watch_event(req, out_event, line if out_event is event else None)
-            except Exception:
-                log.exception("hub: caching a watch event of %s failed", req.path)
+        obj = event.get("object")
+        av = obj.get("apiVersion") if isinstance(obj, dict) else None
+        try:
+            out_event = apply_to_watch_event(filters, event, self._ctx_for(ctx, av) if isinstance(av, str) else ctx)
+        except Exception:
+            log.exception("hub: filters %s failed on a watch event of %s", [f.name for f in filters], req.path)
         if out_event is None:
             return b""
         return line + b"\n" if out_event is event else dumps(out_event) + b"\n"

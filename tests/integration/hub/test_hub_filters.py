@@ -198,6 +198,12 @@ async def test_builtin_filters(seeded: ApiServer, hubs: list[Hub], tmp_path: Pat
         assert env == {"KUBERNETES_SERVICE_HOST": HUB_IP, "KUBERNETES_SERVICE_PORT": "10268", "OTHER": "x"}
         pods = await get(f"/api/v1/pods?fieldSelector=spec.nodeName%3D{NODE}", "kubelet/v1.31")
         assert by_name(pods, "envpod")["spec"]["containers"][0]["env"][0]["value"] == HUB_IP
+        # ... and watch: the one event holding the marker is rewritten, unmarked ones are relayed as is
+        url = f"{h}/api/v1/namespaces/default/pods?watch=true&resourceVersion=0"
+        async with s.get(url, headers={"User-Agent": "kubelet/v1.31"}) as w:
+            ev = json.loads(await asyncio.wait_for(w.content.readline(), 10))
+        assert (ev["type"], ev["object"]["metadata"]["name"]) == ("ADDED", "envpod")
+        assert ev["object"]["spec"]["containers"][0]["env"][0]["value"] == HUB_IP
 
         # watch: an object the chain drops reaches kube-proxy as DELETED
         lst = await get("/api/v1/namespaces/default/services", "kube-proxy/v1.31")

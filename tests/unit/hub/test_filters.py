@@ -21,6 +21,7 @@ from openyurt.core.hub.filters import (
     build_chain,
     default_chain,
     parse_filter_config,
+    raw_markers,
 )
 from openyurt.core.hub.filters.inclusterconfig import comment_kubeconfig
 from openyurt.core.hub.filters.nodeportisolation import listen_config, pool_enabled
@@ -547,3 +548,11 @@ def test_plugins_object_or_factory() -> None:
 def test_plugins_from_installed_metadata_is_a_list() -> None:
     assert isinstance(load_plugin_filters(), list)
     assert importlib.metadata.entry_points(group="openyurt.hub.filters") is not None
+
+
+def test_raw_markers_of_a_chain() -> None:
+    env = BUILTIN_BY_NAME["serviceenvupdater"]
+    topo = BUILTIN_BY_NAME["servicetopology"]
+    assert raw_markers(()) == ()
+    assert raw_markers((env,)) == (b"\\u", b"KUBERNETES_SERVICE_")
+    assert raw_markers((env, topo)) is None, "a filter without markers has every object parsed"

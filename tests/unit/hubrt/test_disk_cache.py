@@ -172,3 +172,44 @@ def test_failed_writes_are_reported_until_a_write_succeeds(tmp_path: Path) -> No
     k, rv, data = obj("a", 2)
     c.put(k, rv, data)
     assert c.error_keys() == {}
+
+
+def test_deferred_updates_are_seen_by_the_next_read(cache: DiskCache) -> None:
+    key, rv, data = obj("a", 5)
+    cache.defer(lambda: cache.put(key, rv, data) and None)
+    # whether the writer thread got to it or not, a read runs what is still deferred first
+    assert cache.get(key) == data
+    assert cache.key_of(data) == key
+    assert cache.flush(10)
+    assert (cache.root / key).read_bytes() == data
+
+
+def test_deferred_jobs_run_in_order_and_a_failure_is_contained(cache: DiskCache) -> None:
+    key, _, _ = obj("a", 0)
+    done: list[int] = []
+
+    def boom() -> None:
+        raise RuntimeError("a broken job")
+
+    for rv in (3, 9, 4):  # 4 after 9: refused, as if done inline
+        k, r, d = obj("a", rv)
+        cache.defer(lambda k=k, r=r, d=d: done.append(int(cache.put(k, r, d))))
+    cache.defer(boom)
+    cache.defer(lambda: done.append(7))
+    assert cache.flush(10)
+    assert done == [1, 1, 0, 7]
+    assert cache.resource_version(key) == "9"
+
+
+def test_bytes_index_follows_replacements_and_deletes(cache: DiskCache) -> None:
+    k, _, old = obj("a", 1)
+    _, _, new = obj("a", 2)
+    assert cache.put(k, "1", old)
+    assert cache.key_of(old) == k
+    assert cache.put(k, "2", new)
+    assert cache.key_of(old) is None and cache.key_of(new) == k
+    assert cache.delete(k, "3")
+    assert cache.key_of(new) is None
+    cache.flush(10)
+    fresh = DiskCache(cache.root)
+    assert fresh.load() == 0 and fresh.key_of(new) is None

@@ -101,6 +101,9 @@ class ObjectFilter(Protocol):
     * ``verbs``: the verbs it applies to (list/watch, plus get/patch for some).
     * ``filter(obj, ctx)``: the filtered object (``obj`` itself when unchanged, a copy otherwise), or
       None to drop it. Must not mutate ``obj`` and must be idempotent.
+    * optional ``raw_markers``: byte strings, one of which is in an object's JSON whenever ``filter``
+      would change or drop it. The hub then forwards JSON without any of them unparsed (see
+      :func:`raw_markers`); a filter without the attribute has every object parsed.
     """
 
     name: str
@@ -183,6 +186,31 @@ def apply_to_watch_event(filters: tuple[ObjectFilter, ...], event: WireDict, ctx
     if new is obj:
         return event
     return {"type": etype, "object": new}
+
+
+#: JSON may spell any character as ``\\uXXXX``: text holding an escape can hide a marker.
+JSON_ESCAPE: Final = b"\\u"
+
+
+def raw_markers(filters: tuple[ObjectFilter, ...]) -> tuple[bytes, ...] | None:
+    """Byte strings one of which is in the JSON of any object ``filters`` could change; None: no promise.
+
+    Why: most objects pass a chain unchanged (serviceenvupdater only touches pods that pin
+    ``KUBERNETES_SERVICE_*``), and proving that from the bytes costs a substring scan where parsing
+    costs a JSON decode. The escape ``\\u`` is always a marker, so an escaped spelling of a marker is
+    parsed too. Empty tuple: no filters, nothing to look for.
+    """
+    if not filters:
+        return ()
+    out: list[bytes] = [JSON_ESCAPE]
+    for f in filters:
+        markers = getattr(f, "raw_markers", None)
+        if not isinstance(markers, tuple | frozenset | list) or not markers:
+            return None
+        if not all(isinstance(m, bytes) and m for m in markers):
+            return None
+        out.extend(m for m in markers if m not in out)
+    return tuple(out)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -378,4 +406,5 @@ __all__ = [
     "default_chain",
     "never_filtered",
     "parse_filter_config",
+    "raw_markers",
 ]

@@ -45,6 +45,8 @@ class ServiceEnvUpdaterFilter:
     default_components: frozenset[str] = frozenset({"kubelet"})
     resources: frozenset[tuple[str, str]] = frozenset({("", "pods")})
     verbs: frozenset[str] = frozenset({"list", "watch", "get", "patch"})
+    #: only a pod naming one of the two variables is changed: every other pod passes unparsed
+    raw_markers: tuple[bytes, ...] = (b"KUBERNETES_SERVICE_",)
 
     def filter(self, obj: WireDict, ctx: FilterContext) -> WireDict | None:
         spec = obj.get("spec")
