@@ -1,7 +1,8 @@
 """What every planner-driven yurt-manager controller does the same way, written once.
 
 A reconcile here is always: read the inputs from shared informer caches (parsed into models through a
-per-resourceVersion memo, so a pool of 1,000 nodes is not re-parsed on every pass), call the pure
+per-resourceVersion memo, so a pool of 1,000 nodes is not re-parsed on every pass; entries leave with
+their objects), call the pure
 planner, hand its :class:`~openyurt.core.plans.Plan` to the :class:`Applier` with a ``replan`` that
 re-runs the planner on the fresh object after a 409, record the planner's Events, and turn failures
 into requeues (an Invalid answer into a :class:`TerminalError`: the same write would fail again).
@@ -43,21 +44,49 @@ Planner = Callable[[Mapping[ObjectRef, Obj | None]], Plan]
 
 
 class ModelCache:
-    """Parsed models of cached wire objects, reused while the object's resourceVersion is unchanged."""
+    """Parsed models of cached wire objects, reused while the object's resourceVersion is unchanged.
 
-    def __init__(self) -> None:
+    Entries must not outlive their objects, or a long-running manager keeps every object it ever
+    parsed. :meth:`track` ties a model class to the informer its objects come from: the informer's
+    delete events evict them, and an object that informer no longer holds is parsed but not kept (a
+    reconcile that read it before the delete must not put it back). ``max_entries`` bounds the rest
+    (objects of untracked classes): past it the oldest entries go first.
+    """
+
+    def __init__(self, max_entries: int = 65536) -> None:
+        self.max_entries = max_entries
         self._memo: dict[tuple[type[Any], str, str], tuple[str, Any]] = {}
+        self._sources: dict[type[Any], Informer] = {}
+
+    @property
+    def size(self) -> int:
+        """Models held (not ``__len__``: an empty cache must stay truthy for ``models or ModelCache()``)."""
+        return len(self._memo)
+
+    def track(self, cls: type[Any], informer: Informer) -> None:
+        """Evict ``cls`` models when ``informer`` reports their object deleted (idempotent)."""
+        if self._sources.get(cls) is informer:
+            return
+        self._sources[cls] = informer
+        informer.add_event_handler(on_delete=lambda obj: self.forget(cls, obj))
 
     def model(self, cls: type[M], obj: Obj) -> M:
         meta = obj.get("metadata") or {}
-        key = (cls, str(meta.get("namespace") or ""), str(meta.get("name") or ""))
+        ns, name = str(meta.get("namespace") or ""), str(meta.get("name") or "")
+        key = (cls, ns, name)
         rv = str(meta.get("resourceVersion") or "")
         hit = self._memo.get(key)
         if hit is not None and rv and hit[0] == rv:
             return hit[1]  # type: ignore[no-any-return]
         parsed = cls.model_validate(obj)
-        if rv:
-            self._memo[key] = (rv, parsed)
+        source = self._sources.get(cls)
+        if not rv or (source is not None and source.get(ns, name) is None):
+            self._memo.pop(key, None)
+            return parsed
+        self._memo.pop(key, None)  # re-insert at the end: the bound drops the longest-unwritten first
+        self._memo[key] = (rv, parsed)
+        while len(self._memo) > self.max_entries:
+            del self._memo[next(iter(self._memo))]
         return parsed
 
     def models(self, cls: type[M], objs: Iterable[Obj]) -> list[M]:

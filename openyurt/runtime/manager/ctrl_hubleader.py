@@ -43,8 +43,10 @@ from openyurt.runtime.manager.ctrl_common import (
 )
 from openyurt.runtime.manager.registry import ControllerContext
 
-NAME = "hubleader"
-CONFIG_NAME = "hubleaderconfig"
+NAME = "hubleader-controller"
+ALIAS = "hubleader"
+CONFIG_NAME = "hubleaderconfig-controller"
+CONFIG_ALIAS = "hubleaderconfig"
 POOL_API = NodePool.info.api_version
 WORKERS = 3
 
@@ -65,6 +67,8 @@ def make_leader_reconciler(
     models: ModelCache | None = None,
 ) -> Reconciler:
     memo = models or ModelCache()
+    memo.track(NodePool, pools)
+    memo.track(Node, nodes)
 
     async def reconcile(req: Request) -> Result | None:
         obj = pools.get("", req.name)
@@ -101,6 +105,8 @@ def make_config_reconciler(
     models: ModelCache | None = None,
 ) -> Reconciler:
     memo = models or ModelCache()
+    memo.track(NodePool, pools)
+    memo.track(ConfigMap, configmaps)
     cfg = config or HubLeaderConfig()
 
     async def reconcile(req: Request) -> Result | None:
@@ -165,6 +171,8 @@ def build_config_controller(ctx: ControllerContext) -> Controller:
 
 
 __all__ = [
+    "ALIAS",
+    "CONFIG_ALIAS",
     "CONFIG_NAME",
     "NAME",
     "build_config_controller",

@@ -34,7 +34,8 @@ from openyurt.runtime.manager.ctrl_common import (
 )
 from openyurt.runtime.manager.registry import ControllerContext
 
-NAME = "nodebucket"
+NAME = "node-bucket-controller"
+ALIAS = "nodebucket"
 POOL_API = NodePool.info.api_version
 BUCKET_API = NodeBucket.info.api_version
 WORKERS = 3
@@ -67,6 +68,9 @@ def make_reconciler(
     expectations: Expectations | None = None,
 ) -> Reconciler:
     memo = models or ModelCache()
+    memo.track(NodePool, pools)
+    memo.track(Node, nodes)
+    memo.track(NodeBucket, buckets)
     expect = expectations or Expectations(clock)
 
     async def reconcile(req: Request) -> Result | None:
@@ -105,4 +109,4 @@ def build_controller(ctx: ControllerContext) -> Controller:
     return controller
 
 
-__all__ = ["NAME", "bucket_to_pool", "build_controller", "make_reconciler", "node_to_pool"]
+__all__ = ["ALIAS", "NAME", "bucket_to_pool", "build_controller", "make_reconciler", "node_to_pool"]

@@ -34,7 +34,8 @@ from openyurt.runtime.manager.ctrl_common import (
 )
 from openyurt.runtime.manager.registry import ControllerContext
 
-NAME = "nodepool"
+NAME = "nodepool-controller"
+ALIAS = "nodepool"
 POOL_API = NodePool.info.api_version
 WORKERS = 3
 
@@ -92,6 +93,8 @@ def make_reconciler(
     models: ModelCache | None = None,
 ) -> Reconciler:
     memo = models or ModelCache()
+    memo.track(NodePool, pools)
+    memo.track(Node, nodes)
 
     async def reconcile(req: Request) -> Result | None:
         obj = pools.get("", req.name)
@@ -125,4 +128,4 @@ def build_controller(ctx: ControllerContext) -> Controller:
     return controller
 
 
-__all__ = ["NAME", "build_controller", "make_reconciler", "node_pool_mapper"]
+__all__ = ["ALIAS", "NAME", "build_controller", "make_reconciler", "node_pool_mapper"]

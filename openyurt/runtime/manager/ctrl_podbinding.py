@@ -31,7 +31,8 @@ from openyurt.runtime.manager.ctrl_common import (
 )
 from openyurt.runtime.manager.registry import ControllerContext
 
-NAME = "podbinding"
+NAME = "pod-binding-controller"
+ALIAS = "podbinding"
 WORKERS = 5
 _AUTONOMY = (wellknown.ANNOTATION_AUTONOMY_LEGACY, wellknown.ANNOTATION_AUTONOMY_DURATION, wellknown.ANNOTATION_BINDING)
 _BOOKKEEPING = (
@@ -82,6 +83,8 @@ def node_mapper(pods: Informer) -> ChangeMapper:
 
 def make_reconciler(client: Client, pods: Informer, nodes: Informer, *, models: ModelCache | None = None) -> Reconciler:
     memo = models or ModelCache()
+    memo.track(Pod, pods)
+    memo.track(Node, nodes)
 
     async def reconcile(req: Request) -> Result | None:
         obj = pods.get(req.namespace, req.name)
@@ -114,4 +117,4 @@ def build_controller(ctx: ControllerContext) -> Controller:
     return controller
 
 
-__all__ = ["NAME", "build_controller", "make_reconciler", "node_mapper", "pod_is_candidate", "pod_mapper"]
+__all__ = ["ALIAS", "NAME", "build_controller", "make_reconciler", "node_mapper", "pod_is_candidate", "pod_mapper"]

@@ -27,8 +27,10 @@ from openyurt.runtime.controller import Controller, Reconciler, Request, Result
 from openyurt.runtime.manager.ctrl_common import ModelCache, annotations_of, apply_plan, raise_for
 from openyurt.runtime.manager.registry import ControllerContext
 
-ENDPOINTS_NAME = "servicetopology-endpoints"
-ENDPOINTSLICE_NAME = "servicetopology-endpointslice"
+ENDPOINTS_NAME = "service-topology-endpoints-controller"
+ENDPOINTS_ALIASES = ("servicetopologyendpoints", "servicetopology-endpoints")
+ENDPOINTSLICE_NAME = "service-topology-endpointslice-controller"
+ENDPOINTSLICE_ALIASES = ("servicetopologyendpointslices", "servicetopology-endpointslice")
 SLICE_API = EndpointSlice.info.api_version
 WORKERS = 3
 
@@ -60,6 +62,11 @@ def make_reconciler(
     models: ModelCache | None = None,
 ) -> Reconciler:
     memo = models or ModelCache()
+    memo.track(Service, services)
+    if endpoints is not None:
+        memo.track(Endpoints, endpoints)
+    if slices is not None:
+        memo.track(EndpointSlice, slices)
     config = TopologyConfig(endpoints=endpoints is not None, endpoint_slices=slices is not None)
 
     async def reconcile(req: Request) -> Result | None:
@@ -120,7 +127,9 @@ def build_endpointslice_controller(ctx: ControllerContext) -> Controller:
 
 
 __all__ = [
+    "ENDPOINTSLICE_ALIASES",
     "ENDPOINTSLICE_NAME",
+    "ENDPOINTS_ALIASES",
     "ENDPOINTS_NAME",
     "PendingChanges",
     "build_endpoints_controller",

@@ -35,7 +35,8 @@ from openyurt.runtime.manager.ctrl_common import (
 )
 from openyurt.runtime.manager.registry import ControllerContext
 
-NAME = "yurtappdaemon"
+NAME = "yurt-app-daemon-controller"
+ALIAS = "yurtappdaemon"
 YAD_API = YurtAppDaemon.info.api_version
 POOL_API = NodePool.info.api_version
 WORKERS = 3
@@ -56,6 +57,14 @@ def make_reconciler(
     expectations: Expectations | None = None,
 ) -> Reconciler:
     memo = models or ModelCache()
+    for cls, informer in (
+        (YurtAppDaemon, daemons),
+        (NodePool, pools),
+        (Deployment, deployments),
+        (StatefulSet, statefulsets),
+        (ControllerRevision, revisions),
+    ):
+        memo.track(cls, informer)
     expect = expectations or Expectations(clock)
     by_kind = {
         (YAD_API, "YurtAppDaemon"): daemons,
@@ -149,4 +158,4 @@ def build_controller(ctx: ControllerContext) -> Controller:
     return controller
 
 
-__all__ = ["NAME", "all_daemons", "build_controller", "make_reconciler", "owned_to_daemon"]
+__all__ = ["ALIAS", "NAME", "all_daemons", "build_controller", "make_reconciler", "owned_to_daemon"]

@@ -51,7 +51,8 @@ from openyurt.runtime.manager.ctrl_common import (
 )
 from openyurt.runtime.manager.registry import ControllerContext
 
-NAME = "yurtappset"
+NAME = "yurt-app-set-controller"
+ALIAS = "yurtappset"
 YAS_API = YurtAppSet.info.api_version
 POOL_API = NodePool.info.api_version
 WORKERS = 3
@@ -163,6 +164,11 @@ def make_reconciler(
     expectations: Expectations | None = None,
 ) -> Reconciler:
     memo = models or ModelCache()
+    memo.track(YurtAppSet, inf.yas)
+    memo.track(NodePool, inf.pools)
+    memo.track(Deployment, inf.deployments)
+    memo.track(StatefulSet, inf.statefulsets)
+    memo.track(ControllerRevision, inf.revisions)
     expect = expectations or Expectations(clock)
 
     async def reconcile(req: Request) -> Result | None:
@@ -300,4 +306,12 @@ def build_controller(ctx: ControllerContext) -> Controller:
     return controller
 
 
-__all__ = ["NAME", "Informers", "build_controller", "make_reconciler", "owned_to_yurtappset", "pool_to_yurtappsets"]
+__all__ = [
+    "ALIAS",
+    "NAME",
+    "Informers",
+    "build_controller",
+    "make_reconciler",
+    "owned_to_yurtappset",
+    "pool_to_yurtappsets",
+]

@@ -1,121 +1,17 @@
-"""yurt-manager's planner controllers end to end: the embedded API server, ``openyurt manager`` as a
-subprocess running every controller, and the real kubectl applying manifests and reading results.
-
-One server and one manager per module keep this fast; each test uses its own objects.
+"""yurt-manager's workload, node and service controllers end to end: the embedded API server,
+``openyurt manager`` as a subprocess running every controller, and the real kubectl applying manifests
+and reading results (the rig is in ``conftest.py``: one server and one manager per module).
 """
 
 from __future__ import annotations
 
 import json
-import signal
-import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
 from typing import Any
 
-import pytest
-
-from tests.integration.apiserver.conftest import REPO, Kubectl, ServerProc, kubectl_binary
+from tests.integration.apiserver.conftest import Kubectl
 from tests.integration.manager import manifests
-
-DEADLINE = 20.0
-
-
-def wait(cond: Callable[[], Any], what: str, timeout: float = DEADLINE) -> Any:
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while True:
-        try:
-            last = cond()
-        except AssertionError:
-            last = None
-        if last:
-            return last
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.1)
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProc]:
-    srv = ServerProc(tmp_path_factory.mktemp("apiserver"), ["--self-signed-tls"])
-    srv.start()
-    try:
-        yield srv
-    finally:
-        srv.stop()
-
-
-@pytest.fixture(scope="module")
-def manager(server: ServerProc, tmp_path_factory: pytest.TempPathFactory) -> Iterator[subprocess.Popen[bytes]]:
-    log_path = tmp_path_factory.mktemp("manager") / "manager.log"
-    cmd = [
-        sys.executable,
-        "-c",
-        "from openyurt.runtime.cli import main; main()",
-        "manager",
-        "--kubeconfig",
-        str(server.kubeconfig),
-        "--health-port",
-        "0",
-        "--metrics-port",
-        "0",
-    ]
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(cmd, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        wait(lambda: "started controllers" in log_path.read_text() or proc.poll() is not None, "manager start")
-        assert proc.poll() is None, log_path.read_text()
-        text = log_path.read_text()
-        for name in ("nodepool", "yurtappset", "yurtappdaemon", "podbinding", "servicetopology-endpointslice"):
-            assert name in text
-        yield proc
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        print(log_path.read_text()[-5000:])
-    errors = [line for line in log_path.read_text().splitlines() if line.startswith(("ERROR", "Traceback"))]
-    assert not errors, "\n".join(errors[:20])
-
-
-@pytest.fixture(scope="module")
-def kubectl(server: ServerProc, manager: subprocess.Popen[bytes], tmp_path_factory: pytest.TempPathFactory) -> Kubectl:
-    home = tmp_path_factory.mktemp("home")
-    return Kubectl(kubectl_binary(), server.kubeconfig, home)
-
-
-def apply(k: Kubectl, text: str) -> None:
-    k.run("apply", "-f", "-", input=text)
-
-
-def get(k: Kubectl, *args: str) -> Any:
-    return k.json("get", *args)
-
-
-def set_ready(k: Kubectl, node: str, ready: bool) -> None:
-    status = "True" if ready else "False"
-    k.run(
-        "patch",
-        "node",
-        node,
-        "--subresource=status",
-        "--type=merge",
-        "-p",
-        json.dumps(
-            {
-                "status": {
-                    "conditions": [{"type": "Ready", "status": status}],
-                    "addresses": [{"type": "InternalIP", "address": "10.0.0.1"}],
-                }
-            }
-        ),
-    )
+from tests.integration.manager.conftest import apply, get, set_ready, wait
 
 
 def test_nodepool_syncs_nodes_and_counts(kubectl: Kubectl) -> None:

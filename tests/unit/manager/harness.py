@@ -13,7 +13,7 @@ from openyurt.adapters.kube.memory import MemoryClient
 from openyurt.runtime.controller import Controller, EventRecorder
 from openyurt.runtime.manager import controllers as _registered  # noqa: F401  (registers them)
 from openyurt.runtime.manager.metrics import ManagerMetrics
-from openyurt.runtime.manager.registry import ControllerContext, registered_controllers
+from openyurt.runtime.manager.registry import ControllerContext, controller_factory
 
 
 class Rig:
@@ -37,7 +37,7 @@ class Rig:
     async def start(self, *names: str) -> None:
         ctx = self.ctx()
         for name in names:
-            self.controllers[name] = registered_controllers()[name](ctx)
+            self.controllers[name] = controller_factory(name)(ctx)
         self.informers.start()
         for c in self.controllers.values():
             self.tasks.append(asyncio.create_task(c.run()))
