@@ -138,6 +138,12 @@ def builtin_types() -> list[ResourceType]:
         _b("", "v1", "ServiceAccount", "serviceaccounts", short=("sa",), returns_deleted=True),
         _b("", "v1", "Event", "events", short=("ev",)),
         _b("coordination.k8s.io", "v1", "Lease", "leases"),
+        # RBAC objects are stored and served (yurt-manager keeps ClusterRole yurt-hub-multiplexer);
+        # this server authenticates one bearer token and does not authorize by them.
+        _b("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", namespaced=False),
+        _b("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings", namespaced=False),
+        _b("rbac.authorization.k8s.io", "v1", "Role", "roles"),
+        _b("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings"),
         _b(
             "apps",
             "v1",
