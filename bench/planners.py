@@ -9,7 +9,13 @@ Prints one JSON line per figure: {"bench", "value", "unit", "baseline", "ratio"}
   topology: 1,000 vs 10,000 endpoints (pool membership change touching pool-scoped services).
 * <planner>_vs_list: planning time at 1x size (value) vs one LIST of the same objects from the embedded
   API server (baseline, started here with --port 0); ratio = value / baseline, target < 1.
+  Both sides read the same objects: the 100 NodePools and 100 Deployments the YurtAppSet planner
+  gets (two LISTs), the 1,000 Nodes of the NodePool planner, the Services and EndpointSlices of the
+  topology planner. LISTs go over one kept-alive connection (as a controller's client does), and
+  plan and LIST are timed alternately, so a slow spell of the machine hits both sides.
   Skipped (with a note on stderr) when the server cannot be started.
+
+Every figure is the median of several runs after warm-up runs, garbage collector paused (as timeit).
 
 Run: python bench/planners.py [--quick]
 """
@@ -18,11 +24,15 @@ from __future__ import annotations
 
 import argparse
 import gc
+import http.client
 import json
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
@@ -51,19 +61,38 @@ def emit(bench: str, value: float, unit: str, baseline: float, ratio: float) -> 
     print(json.dumps(out), flush=True)
 
 
-def best_ms(fn: Callable[[], Any], repeat: int) -> float:
-    """Best of ``repeat`` runs, garbage collector paused (as timeit does), so sizes compare fairly."""
-    best = float("inf")
+WARMUP = 2
+
+
+def once_ms(fn: Callable[[], Any]) -> float:
+    """One run in milliseconds, garbage collector paused (as timeit does)."""
+    gc.collect()
+    gc.disable()
+    try:
+        t0 = time.perf_counter()
+        fn()
+        return (time.perf_counter() - t0) * 1000
+    finally:
+        gc.enable()
+
+
+def median_ms(fn: Callable[[], Any], repeat: int) -> float:
+    """Median of ``repeat`` runs after WARMUP untimed ones."""
+    for _ in range(WARMUP):
+        fn()
+    return statistics.median(once_ms(fn) for _ in range(repeat))
+
+
+def paired_median_ms(a: Callable[[], Any], b: Callable[[], Any], repeat: int) -> tuple[float, float]:
+    """Medians of ``a`` and ``b`` timed alternately (after warm-up of both)."""
+    for _ in range(WARMUP):
+        a()
+        b()
+    ta, tb = [], []
     for _ in range(repeat):
-        gc.collect()
-        gc.disable()
-        try:
-            t0 = time.perf_counter()
-            fn()
-            best = min(best, time.perf_counter() - t0)
-        finally:
-            gc.enable()
-    return best * 1000
+        ta.append(once_ms(a))
+        tb.append(once_ms(b))
+    return statistics.median(ta), statistics.median(tb)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -220,7 +249,7 @@ def yas_case(pools: int) -> tuple[Callable[[], Any], dict[str, list[dict[str, An
     yas = YurtAppSet.model_validate(YAS)
     np = [NodePool.model_validate(p) for p in pool_data]
     deps = [Deployment.model_validate(d) for d in dep_data]
-    return (lambda: plan_yurtappset(yas, np, deps, [], now=NOW)), {"nodepools": pool_data}
+    return (lambda: plan_yurtappset(yas, np, deps, [], now=NOW)), {"nodepools": pool_data, "deployments": dep_data}
 
 
 def nodepool_case(nodes: int) -> tuple[Callable[[], Any], dict[str, list[dict[str, Any]]]]:
@@ -238,7 +267,8 @@ def topology_case(endpoints: int) -> tuple[Callable[[], Any], dict[str, list[dic
     old = [f"node-{i:05d}" for i in range(0, 5000, 2)]
     new = [*old, "node-00001"]
     return (lambda: plan_topology_for_pool_change(old, new, services, eps, slices, now=NOW)), {
-        "endpointslices": slice_data
+        "services": svc_data,
+        "endpointslices": slice_data,
     }
 
 
@@ -252,6 +282,7 @@ class Server:
         self.proc: subprocess.Popen[bytes] | None = None
         self.url = ""
         self.token = ""
+        self.conn: http.client.HTTPConnection | None = None
 
     def start(self, timeout: float = 30.0) -> bool:
         self.proc = subprocess.Popen(
@@ -286,6 +317,8 @@ class Server:
         return False
 
     def stop(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()
             try:
@@ -300,13 +333,32 @@ class Server:
             data=json.dumps(body).encode() if body is not None else None,
             headers={"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"},
         )
-        with urllib.request.urlopen(req, timeout=60) as resp:
-            return resp.read()  # type: ignore[no-any-return]
+        try:
+            with urllib.request.urlopen(req, timeout=60) as resp:
+                return resp.read()  # type: ignore[no-any-return]
+        except urllib.error.HTTPError as exc:
+            raise OSError(f"{method} {path}: {exc.code} {exc.read()[:500]!r}") from exc
+
+    def get(self, path: str) -> bytes:
+        """GET over one kept-alive connection (what a client's LIST costs without the TCP setup)."""
+        if self.conn is None:
+            parsed = urllib.parse.urlsplit(self.url)
+            conn_cls = http.client.HTTPSConnection if parsed.scheme == "https" else http.client.HTTPConnection
+            self.conn = conn_cls(parsed.hostname or "127.0.0.1", parsed.port, timeout=60)
+        self.conn.request("GET", path, headers={"Authorization": f"Bearer {self.token}"})
+        resp = self.conn.getresponse()
+        body = resp.read()
+        if resp.status != 200:
+            raise OSError(f"GET {path}: {resp.status}")
+        return body
 
 
+YAS_PATH = "/apis/apps.openyurt.io/v1beta1/namespaces/default/yurtappsets"
 PATHS = {
     "nodes": "/api/v1/nodes",
     "nodepools": "/apis/apps.openyurt.io/v1beta2/nodepools",
+    "deployments": "/apis/apps/v1/namespaces/default/deployments",
+    "services": "/api/v1/namespaces/default/services",
     "endpointslices": "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices",
 }
 
@@ -315,19 +367,19 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
     args = parser.parse_args()
-    repeat = 3 if args.quick else 7
+    repeat = 5 if args.quick else 15
     cases = {
         "yurtappset": (yas_case, 100, "pools"),
         "nodepool": (nodepool_case, 1000, "nodes"),
         "topology": (topology_case, 1000, "endpoints"),
     }
-    small: dict[str, tuple[float, dict[str, list[dict[str, Any]]]]] = {}
+    small: dict[str, tuple[Callable[[], Any], dict[str, list[dict[str, Any]]]]] = {}
     for name, (make, size, _unit) in cases.items():
         fn1, data = make(size)
         fn10, _ = make(size * 10)
-        t1, t10 = best_ms(fn1, repeat), best_ms(fn10, max(2, repeat // 2))
+        t1, t10 = median_ms(fn1, repeat), median_ms(fn10, max(3, repeat // 3))
         emit(f"{name}_scaling_{size}_to_{size * 10}", t10, "ms", t1, t10 / t1)
-        small[name] = (t1, data)
+        small[name] = (fn1, data)
 
     with tempfile.TemporaryDirectory() as tmp:
         server = Server(Path(tmp))
@@ -335,12 +387,29 @@ def main() -> None:
             if not server.start():
                 print("embedded API server did not start: *_vs_list skipped", file=sys.stderr)
                 return
-            for name, (t_plan, data) in small.items():
-                ((kind, objs),) = data.items()
-                for obj in objs:
-                    server.request("POST", PATHS[kind], obj)
-                t_list = best_ms(lambda kind=kind: server.request("GET", PATHS[kind]), repeat)  # type: ignore[misc]
-                emit(f"{name}_vs_list_{len(objs)}_{kind}", t_plan, "ms", t_list, t_plan / t_list)
+            # the Deployments' owner must exist, or the server's garbage collector removes them
+            # (without its tweak, whose patch only applies to rendered workloads: the webhook refuses it)
+            yas_obj = json.loads(json.dumps(YAS))
+            del yas_obj["spec"]["workload"]["workloadTweaks"]
+            owner = json.loads(server.request("POST", YAS_PATH, yas_obj))
+            for name, (fn1, data) in small.items():
+                for kind, objs in data.items():
+                    for obj in objs:
+                        if kind == "deployments":
+                            obj = json.loads(json.dumps(obj))
+                            obj["metadata"]["ownerReferences"][0]["uid"] = owner["metadata"]["uid"]
+                        server.request("POST", PATHS[kind], obj)
+                    listed = json.loads(server.get(PATHS[kind]))["items"]
+                    if len(listed) != len(objs):
+                        raise SystemExit(f"{kind}: LIST returned {len(listed)} objects, expected {len(objs)}")
+
+                def list_all(kinds: tuple[str, ...] = tuple(data)) -> None:
+                    for kind in kinds:
+                        server.get(PATHS[kind])
+
+                t_plan, t_list = paired_median_ms(fn1, list_all, repeat)
+                what = "_".join(f"{len(objs)}_{kind}" for kind, objs in data.items())
+                emit(f"{name}_vs_list_{what}", t_plan, "ms", t_list, t_plan / t_list)
         finally:
             server.stop()
 

@@ -7,6 +7,8 @@
 - test_status_counts_add_up: readyNodeNum + unreadyNodeNum == len(nodes) and nodes is sorted.
 - test_nodepool_plan_idempotent: applying the plan then planning again gives an empty plan.
 - test_nodepool_plan_is_deterministic: equal inputs give equal plans.
+- test_optimised_plan_equals_reference: plan_nodepool (pool side computed once) gives the plan of
+  plan_nodepool_reference (node_patch on every member), for any config, host network and history.
 - test_hubleader_and_nodebucket_deterministic / test_nodebucket_covers_members: equal inputs give equal
   plans; buckets cover exactly the members with at most N names each.
 """
@@ -24,6 +26,7 @@ from openyurt.core.api.openyurt_apps_v1beta2 import NodePool
 from openyurt.core.planners import plan_hub_leaders, plan_node_buckets, plan_nodepool
 from openyurt.core.planners._util import apply_steps, ref_of
 from openyurt.core.planners.nodebucket import NodeBucketConfig
+from openyurt.core.planners.nodepool import NodePoolConfig, plan_nodepool_reference
 from tests.unit.planners.builders import NOW, node, pool
 
 KEYS = st.sampled_from(["a", "b", "c", "example.io/d"])
@@ -125,6 +128,21 @@ def test_nodepool_plan_idempotent(c: Any) -> None:
 def test_nodepool_plan_is_deterministic(c: Any) -> None:
     _, new, nodes = c
     assert plan_nodepool(new, nodes, now=NOW) == plan_nodepool(new, list(reversed(nodes)), now=NOW)
+
+
+@settings(max_examples=150, deadline=None)
+@given(clusters(), st.booleans(), st.booleans(), st.booleans(), st.sampled_from([None, "", "true", "false"]))
+def test_optimised_plan_equals_reference(c: Any, sync: bool, host: bool, label_host: bool, hn_value: Any) -> None:
+    old, new, nodes = c
+    if hn_value is not None:  # the host-network label pushed by a pool, or set on a node
+        old = pool("p", spec={**old.to_wire()["spec"], "labels": {"nodepool.openyurt.io/hostnetwork": hn_value}})
+        nodes = [*nodes, node("hn", "p", labels={"nodepool.openyurt.io/hostnetwork": hn_value})]
+    new = pool("p", spec={**new.to_wire()["spec"], "hostNetwork": host, "type": "Edge"})
+    cfg = NodePoolConfig(sync_node_attributes=sync, label_host_network=label_host)
+    for members in (nodes, _apply(old, nodes), _apply(new, _apply(old, nodes))):
+        assert plan_nodepool(new, members, now=NOW, config=cfg) == plan_nodepool_reference(
+            new, members, now=NOW, config=cfg
+        )
 
 
 @settings(max_examples=50, deadline=None)

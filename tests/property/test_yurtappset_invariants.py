@@ -129,3 +129,203 @@ def test_yurtappset_plan_is_deterministic(sc: Any) -> None:
 
 def test_object_ref_hashing_is_stable() -> None:
     assert ObjectRef("v1", "Node", "a") == ObjectRef("v1", "Node", "a")
+
+
+# --------------------------------------------------------------------------------------------------
+# PoolRenderer (shared, copy-on-write rendering) against render_workload (the reference)
+
+PATHS = [
+    "/metadata/labels/pool",
+    "/metadata/labels",
+    "/metadata/annotations/a~1b",
+    "/metadata/name",
+    "/spec/replicas",
+    "/spec/paused",
+    "/spec/template/spec/containers/0/image",
+    "/spec/template/spec/containers/1",
+    "/spec/template/spec/containers/-",
+    "/spec/template/spec/containers/0/resources/limits/cpu",
+    "/spec/template/spec/containers/0/env",
+    "/spec/template/spec/initContainers/0",
+    "/spec/template/spec/nodeSelector/zone",
+    "/spec/template/metadata/labels/x",
+    "/spec/strategy/type",
+    "/spec/missing/deeper",
+    "/status",
+    "/spec/template/spec/containers/01",
+    "/spec/template/spec/containers/9",
+]
+VALUES = st.sampled_from(
+    ["{{nodepool-name}}", "v", 3, 0.5, "1000m", None, {"k": "{{nodepool-name}}"}, {"name": "n", "image": "i"}, [], {}]
+)
+PATCHES = st.lists(
+    st.builds(
+        lambda path, op, value: {"path": path, "operation": op, "value": value},
+        st.sampled_from(PATHS),
+        st.sampled_from(["add", "remove", "replace"]),
+        VALUES,
+    ),
+    max_size=4,
+)
+CONTAINER = st.fixed_dictionaries(
+    {"name": st.sampled_from(["a", "b"]), "image": st.sampled_from(["img:1", "img:2"])},
+    optional={
+        "resources": st.fixed_dictionaries(
+            {}, optional={"limits": st.just({"cpu": "1000m", "memory": "1024Mi"}), "requests": st.just({"cpu": 0.5})}
+        ),
+        "env": st.just([{"name": "E", "value": ""}]),
+        "ports": st.just([{"containerPort": 80, "protocol": "TCP", "hostPort": 0}]),
+    },
+)
+TWEAK = st.builds(
+    lambda r, images, patches: {
+        **({"replicas": r} if r is not None else {}),
+        **({"containerImages": images} if images else {}),
+        **({"patches": patches} if patches else {}),
+    },
+    st.none() | st.integers(0, 3),
+    st.lists(
+        st.builds(lambda n, t: {"name": n, "targetImage": t}, st.sampled_from(["a", "b", "c"]), st.just("new")),
+        max_size=2,
+    ),
+    PATCHES,
+)
+
+
+@st.composite
+def render_cases(draw: Any) -> tuple[Any, list[tuple[str, list[Any], Any]]]:
+    kind = draw(st.sampled_from(["Deployment", "StatefulSet"]))
+    spec: dict[str, Any] = {
+        "selector": draw(st.sampled_from([{"matchLabels": {"app": "demo"}}, None, {}])),
+        "template": {
+            "metadata": {"labels": {"app": "demo"}},
+            "spec": {
+                "containers": draw(st.lists(CONTAINER, min_size=1, max_size=2)),
+                **({"initContainers": draw(st.lists(CONTAINER, max_size=1))} if draw(st.booleans()) else {}),
+                **({"nodeSelector": {"zone": "z"}} if draw(st.booleans()) else {}),
+            },
+        },
+        "paused": draw(st.booleans()),
+    }
+    if kind == "StatefulSet":
+        spec["serviceName"] = "svc"
+        spec["volumeClaimTemplates"] = [
+            {"metadata": {"name": "d"}, "spec": {"resources": {"requests": {"storage": "1024Mi"}}}}
+        ]
+    if draw(st.booleans()):
+        spec["replicas"] = draw(st.integers(0, 3))
+    key = "deploymentTemplate" if kind == "Deployment" else "statefulSetTemplate"
+    tweaks = draw(st.lists(TWEAK, max_size=3))
+    owner = yas(
+        template={key: {"metadata": {"labels": {"tl": "1"}, "annotations": {"ta": "1"}}, "spec": spec}},
+        tweaks=[{"pools": ["p0", "p1", "p2"], "tweaks": t} for t in tweaks],
+    )
+    pools = []
+    for i in range(draw(st.integers(1, 3))):
+        existing = None
+        if draw(st.booleans()):
+            existing = {
+                "apiVersion": "apps/v1",
+                "kind": kind,
+                "metadata": {
+                    "name": f"w{i}",
+                    "namespace": "default",
+                    "labels": {"old": "1", "apps.openyurt.io/pool-name": f"p{i}"},
+                    "ownerReferences": [
+                        {"apiVersion": "v1", "kind": "X", "name": "x", "uid": "u", "controller": draw(st.booleans())}
+                    ],
+                },
+                "spec": {"replicas": 9},
+                "status": {"replicas": 1},
+            }
+        pools.append((f"p{i}", draw(st.sampled_from([[], [0], [0, 1], [1, 0, 2]])), existing))
+    return owner, pools
+
+
+@settings(max_examples=300, deadline=None)
+@given(render_cases())
+def test_pool_renderer_equals_reference(case: Any) -> None:
+    import copy
+
+    from openyurt.core.api.openyurt_apps_v1beta1 import template_kind
+    from openyurt.core.planners.yurtappset import PoolRenderer, RenderError, render_workload
+
+    owner, pools = case
+    kind, _, template = template_kind(owner.spec.workload.workload_template)
+    all_tweaks = [t.tweaks for t in owner.spec.workload.workload_tweaks or []]
+    common = {
+        "kind": kind,
+        "template": template,
+        "revision": "rev-1",
+        "owner_name": owner.name,
+        "namespace": "default",
+        "owner_reference": {"apiVersion": "apps.openyurt.io/v1beta1", "kind": "YurtAppSet", "name": owner.name},
+        "ref_labels": {"apps.openyurt.io/ref-yurtappset": owner.name},
+    }
+    renderer = PoolRenderer(**common)
+    template_before = copy.deepcopy(template.spec)
+    for pool_name, picks, existing in pools * 2:  # twice: the memos are hit the second time
+        tweaks = [all_tweaks[i] for i in picks if i < len(all_tweaks)]
+        before = copy.deepcopy(existing)
+        try:
+            want: Any = render_workload(pool=pool_name, tweaks=tweaks, existing=existing, **common)
+        except RenderError as exc:
+            want = ("error", str(exc))
+        try:
+            got: Any = renderer.render(pool_name, tweaks, existing)
+        except RenderError as exc:
+            got = ("error", str(exc))
+        assert got == want
+        assert existing == before
+    assert template.spec == template_before
+
+
+def test_pool_renderer_equals_reference_for_every_single_patch() -> None:
+    """Every path x operation x value alone (a sequence stops at its first failing op, which hides
+    later ones from the property above), with and without an existing workload."""
+    from openyurt.core.api.openyurt_apps_v1beta1 import template_kind
+    from openyurt.core.planners.yurtappset import PoolRenderer, RenderError, render_workload
+
+    template = deployment_template()
+    containers = template["deploymentTemplate"]["spec"]["template"]["spec"]["containers"]
+    containers[0]["resources"] = {"limits": {"cpu": "1000m"}}
+    containers.append({"name": "second", "image": "x"})
+    values = ["{{nodepool-name}}", 3, None, {"name": "n"}, [], "1000m"]
+    existing = {"metadata": {"name": "w", "labels": {"a": "1"}}, "spec": {}, "status": {"replicas": 1}}
+    for path in [
+        *PATHS,
+        "",
+        "/",
+        "/spec/template/spec/containers/00",
+        "/spec/template/spec/containers/0",
+        "/metadata/labels/a~2b",
+        "/spec/replicas/x",
+    ]:
+        for op in ("add", "remove", "replace"):
+            for value in values:
+                owner = yas(
+                    template=template,
+                    tweaks=[{"pools": ["p"], "tweaks": {"patches": [{"path": path, "operation": op, "value": value}]}}],
+                )
+                kind, _, tmpl = template_kind(owner.spec.workload.workload_template)  # type: ignore[union-attr,misc]
+                tweaks = [owner.spec.workload.workload_tweaks[0].tweaks]  # type: ignore[union-attr,index]
+                common: Any = {
+                    "kind": kind,
+                    "template": tmpl,
+                    "revision": "r",
+                    "owner_name": "o",
+                    "namespace": "default",
+                    "owner_reference": {"name": "o", "controller": True},
+                    "ref_labels": {},
+                }
+                renderer = PoolRenderer(**common)
+                for ex in (None, existing):
+                    try:
+                        want: Any = render_workload(pool="p", tweaks=tweaks, existing=ex, **common)
+                    except RenderError as exc:
+                        want = str(exc)
+                    try:
+                        got: Any = renderer.render("p", tweaks, ex)
+                    except RenderError as exc:
+                        got = str(exc)
+                    assert got == want, (path, op, value, ex)

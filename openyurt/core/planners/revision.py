@@ -12,13 +12,14 @@ So this module carries a small table of the Go struct shapes of the apps/v1 temp
 (:data:`GO_TYPES`) and :func:`go_normalize`, which turns wire JSON into what Go would marshal. The
 table covers the fields workload templates use in practice; a key it does not know is passed through
 unchanged (Go would drop it), which only matters for fields Kubernetes does not have. Resource
-quantities are not canonicalised (``1000m`` stays ``1000m``; Go writes ``1``). The same table drives
+quantities are written in Go's canonical form (:func:`canonical_quantity`). The same table drives
 :func:`go_decode_over`, the emulation of Go decoding patched JSON on top of an existing object, which
 YurtAppSet tweak patches rely on.
 """
 
 from __future__ import annotations
 
+import decimal
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -72,6 +73,244 @@ def revision_name(owner_name: str, hash_: str) -> str:
 
 
 # ==================================================================================================
+# resource.Quantity
+#
+# Go decodes a quantity (``ParseQuantity`` after trimming spaces) and marshals it back in canonical
+# form, except that the parser keeps the original text when it already looks canonical (the fast
+# int64 path: ``1500m``, ``100Mi``, ``2e3`` and also ``+1``, ``01`` or ``1E3`` come back as written).
+# Canonical form keeps the suffix family (binary ``Ki``..``Ei``, decimal ``n``..``E``, or an ``e<n>``
+# exponent) and picks the largest exact unit: ``1000m`` → ``1``, ``0.5`` → ``500m``, ``1024Mi`` →
+# ``1Gi``, ``1.5Gi`` → ``1536Mi``, ``1000`` → ``1k``. Values are rounded up to ``1n``; binary ones are
+# capped at 2^63-1, written in decimal below 1024 or when not whole.
+
+_DEC_SUFFIXES = {"n": -9, "u": -6, "m": -3, "": 0, "k": 3, "M": 6, "G": 9, "T": 12, "P": 15, "E": 18}
+_DEC_BY_EXPONENT = {e: s for s, e in _DEC_SUFFIXES.items()}
+_BIN_SUFFIXES = {"Ki": 10, "Mi": 20, "Gi": 30, "Ti": 40, "Pi": 50, "Ei": 60}
+_BIN_BY_EXPONENT = {e // 10: s for s, e in _BIN_SUFFIXES.items()}
+_SUFFIX_CHARS = frozenset("eEinumkKMGTP")
+_DIGITS = frozenset("0123456789")
+_INT64_MAX = (1 << 63) - 1
+_DEC, _BIN, _EXP = "DecimalSI", "BinarySI", "DecimalExponent"
+# Go's unicode.IsSpace for Latin-1 (strings.TrimSpace); other code points follow Python's isspace.
+_LATIN1_SPACE = frozenset("\t\n\v\f\r \x85\xa0")
+
+
+def _scan_quantity(s: str) -> tuple[bool, str, str, str, str] | None:
+    """``parseQuantityString``: (positive, value, num, denom, suffix), or None on a format error."""
+    end = len(s)
+    pos = 0
+    positive = True
+    if end and s[0] in "+-":
+        positive = s[0] == "+"
+        pos = 1
+    while pos < end and s[pos] == "0":
+        pos += 1
+    if pos >= end:
+        return positive, "0", "0", "", ""
+    start = pos
+    while pos < end and s[pos] in _DIGITS:
+        pos += 1
+    num = s[start:pos] or "0"
+    if pos >= end:
+        return positive, s, num, "", ""
+    denom = ""
+    if s[pos] == ".":
+        pos += 1
+        start = pos
+        while pos < end and s[pos] in _DIGITS:
+            pos += 1
+        denom = s[start:pos]
+        if pos >= end:
+            return positive, s, num, denom, ""
+    value = s[:pos]
+    suffix_start = pos
+    while pos < end and s[pos] in _SUFFIX_CHARS:
+        pos += 1
+    if pos < end and s[pos] in "+-":
+        pos += 1
+    while pos < end and s[pos] in _DIGITS:
+        pos += 1
+    if pos < end:
+        return None
+    return positive, value, num, denom, s[suffix_start:]
+
+
+def _go_parse_int64(text: str) -> int | None:
+    """``strconv.ParseInt(text, 10, 64)``."""
+    body = text[1:] if text[:1] in ("+", "-") else text
+    if not body or any(c not in _DIGITS for c in body):
+        return None
+    value = int(text)
+    return value if -(1 << 63) <= value <= _INT64_MAX else None
+
+
+def _interpret_suffix(suffix: str) -> tuple[int, int, str] | None:
+    """(base, exponent, format) of a suffix, or None (``ErrSuffix``)."""
+    if suffix in _DEC_SUFFIXES:
+        return 10, _DEC_SUFFIXES[suffix], _DEC
+    if suffix in _BIN_SUFFIXES:
+        return 2, _BIN_SUFFIXES[suffix], _BIN
+    if len(suffix) > 1 and suffix[0] in "eE":
+        parsed = _go_parse_int64(suffix[1:])
+        if parsed is None:
+            return None
+        return 10, (parsed + (1 << 31)) % (1 << 32) - (1 << 31), _EXP  # int32(parsed)
+    return None
+
+
+def _decimal_parts(value: str) -> tuple[int, int] | None:
+    """The number text before the suffix as (mantissa, exponent): value = mantissa * 10**exponent."""
+    try:
+        dec = decimal.Decimal(value)
+    except decimal.InvalidOperation:
+        return None
+    if not dec.is_finite():
+        return None
+    sign, digits, exponent = dec.as_tuple()
+    mantissa = int("".join(map(str, digits)) or "0")
+    return (-mantissa if sign else mantissa), int(exponent)
+
+
+def _ceil_scaled(mantissa: int, exponent: int) -> tuple[int, int]:
+    """Round the non-negative ``mantissa * 10**exponent`` up to nano precision (``inf.RoundUp``)."""
+    if exponent >= -9 or mantissa == 0:
+        return mantissa, exponent
+    drop = -9 - exponent
+    if drop > len(str(mantissa)):
+        return 1, -9
+    q, r = divmod(mantissa, 10**drop)
+    return q + (1 if r else 0), -9
+
+
+def _format_quantity(mantissa: int, exponent: int, fmt: str) -> str:
+    """``CanonicalizeBytes`` of ``mantissa * 10**exponent`` in ``fmt``."""
+    if mantissa == 0:
+        return "0"
+    if fmt == _BIN:
+        whole: int | None = None
+        if exponent >= 0:
+            whole = mantissa * 10**exponent
+        elif mantissa % 10**-exponent == 0:
+            whole = mantissa // 10**-exponent
+        if whole is None or -1024 < whole < 1024:
+            fmt = _DEC
+        else:
+            times = 0
+            while whole % 1024 == 0:
+                whole //= 1024
+                times += 1
+            return f"{whole}{_BIN_BY_EXPONENT.get(times, '')}"
+    while mantissa % 10 == 0:
+        mantissa //= 10
+        exponent += 1
+    shift = exponent % 3
+    mantissa *= 10**shift
+    exponent -= shift
+    if fmt == _EXP:
+        return f"{mantissa}e{exponent}" if exponent else str(mantissa)
+    return f"{mantissa}{_DEC_BY_EXPONENT.get(exponent, '')}"  # Go writes no suffix beyond E too
+
+
+def parse_quantity(s: str) -> str | None:
+    """What Go's ``json.Marshal`` writes for ``resource.ParseQuantity(s)``, or None if it fails."""
+    if not s:
+        return None
+    if s == "0":
+        return s
+    scanned = _scan_quantity(s)
+    if scanned is None:
+        return None
+    positive, value, num, denom, suffix = scanned
+    interpreted = _interpret_suffix(suffix)
+    if interpreted is None:
+        return None
+    base, exponent, fmt = interpreted
+    # The int64 fast path (and its "already canonical" shortcut keeping the text as written).
+    mantissa, scale, precision = 1, 0, -1
+    if fmt == _BIN:
+        if exponent >= 0 and not denom:
+            mantissa = 1 << exponent
+            precision = 15 - len(num) - (exponent * 3 // 10) - 1
+    else:
+        scale = exponent
+        precision = 18 - (len(num) + len(denom))
+    if precision >= 0 and scale - len(denom) >= -9:
+        scale -= len(denom)
+        shifted = num + denom
+        number = int(shifted)
+        result = number * mantissa
+        if result <= _INT64_MAX:
+            if fmt == _BIN:
+                if exponent % 10 == 0 and number & 0x07:
+                    return s
+                return _format_quantity(result if positive else -result, 0, fmt)
+            if scale % 3 == 0 and not shifted.endswith("000") and shifted[0] != "0":
+                return s
+            return _format_quantity(result if positive else -result, scale, fmt)
+    # The arbitrary-precision path.
+    parts = _decimal_parts(value)
+    if parts is None:
+        return None
+    m, e = parts
+    negative = m < 0
+    m = abs(m)
+    if base == 2:
+        m <<= exponent
+    else:
+        e += exponent
+    m, e = _ceil_scaled(m, e)
+    if fmt == _BIN:
+        if m and (m * 10**e if e >= 0 else m / 10**-e) > _INT64_MAX:
+            m, e = _INT64_MAX, 0
+        if m and (m * 10**e if e >= 0 else m / 10**-e) < 1:
+            fmt = _DEC
+    return _format_quantity(-m if negative else m, e, fmt)
+
+
+def canonical_quantity(s: str) -> str:
+    """Go's marshalled form of the quantity ``s``; ``s`` unchanged when Go cannot parse it."""
+    parsed = parse_quantity(s)
+    return s if parsed is None else parsed
+
+
+def _go_trim_space(s: str) -> str:
+    start, end = 0, len(s)
+    while start < end and (s[start] in _LATIN1_SPACE or (s[start] > "\xff" and s[start].isspace())):
+        start += 1
+    while end > start and (s[end - 1] in _LATIN1_SPACE or (s[end - 1] > "\xff" and s[end - 1].isspace())):
+        end -= 1
+    return s[start:end]
+
+
+def go_float(value: float) -> str:
+    """Go's ``encoding/json`` text of a float64 (shortest digits; exponent form outside [1e-6, 1e21))."""
+    if value == 0 or 1e-6 <= abs(value) < 1e21:
+        return format(decimal.Decimal(repr(value)), "f")
+    text = repr(value).replace("e-0", "e-")
+    return text
+
+
+def quantity_json(value: Any) -> Any:
+    """A quantity as Go re-marshals the JSON value ``value`` (null → ``"0"``); unparseable → unchanged."""
+    if value is None:
+        return "0"
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        text = str(value)
+    elif isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            return value
+        text = str(int(value)) if value.is_integer() and abs(value) < 1e21 else go_float(value)
+    elif isinstance(value, str):
+        text = _go_trim_space(value)
+    else:
+        return value
+    parsed = parse_quantity(text)
+    return value if parsed is None else parsed
+
+
+# ==================================================================================================
 # Go struct shapes
 #
 # A type is a struct name (a key of GO_TYPES), or one of: "s" string, "i" integer, "b" bool, "m" a
@@ -84,7 +323,26 @@ OE, RQ = True, False  # omitempty / always emitted (no omitempty)
 
 # fmt: off
 
+_CONTAINER: dict[str, Field] = {
+    "name": ("s", RQ), "image": ("s", OE), "command": ("[]s", OE), "args": ("[]s", OE), "workingDir": ("s", OE),
+    "ports": ("[]ContainerPort", OE), "envFrom": ("[]EnvFromSource", OE), "env": ("[]EnvVar", OE),
+    "resources": ("ResourceRequirements", OE), "resizePolicy": ("[]ContainerResizePolicy", OE),
+    "restartPolicy": ("*s", OE), "volumeMounts": ("[]VolumeMount", OE),
+    "volumeDevices": ("[]VolumeDevice", OE), "livenessProbe": ("*Probe", OE), "readinessProbe": ("*Probe", OE),
+    "startupProbe": ("*Probe", OE), "lifecycle": ("*Lifecycle", OE), "terminationMessagePath": ("s", OE),
+    "terminationMessagePolicy": ("s", OE), "imagePullPolicy": ("s", OE), "securityContext": ("*SecurityContext", OE),
+    "stdin": ("b", OE), "stdinOnce": ("b", OE), "tty": ("b", OE),
+}
+_SELECTOR_REF: dict[str, Field] = {"name": ("s", OE), "key": ("s", RQ), "optional": ("*b", OE)}
+_SOURCE_REF: dict[str, Field] = {"name": ("s", OE), "optional": ("*b", OE)}
+_KEYS_REF: dict[str, Field] = {"name": ("s", OE), "items": ("[]KeyToPath", OE), "optional": ("*b", OE)}
+_SECURITY_COMMON: dict[str, Field] = {
+    "seLinuxOptions": ("*SELinuxOptions", OE), "windowsOptions": ("*WindowsSecurityContextOptions", OE),
+    "runAsUser": ("*i", OE), "runAsGroup": ("*i", OE), "runAsNonRoot": ("*b", OE),
+}
+
 GO_TYPES: dict[str, dict[str, Field]] = {
+    # meta/v1
     "ObjectMeta": {
         "name": ("s", OE), "generateName": ("s", OE), "namespace": ("s", OE), "selfLink": ("s", OE),
         "uid": ("s", OE), "resourceVersion": ("s", OE), "generation": ("i", OE),
@@ -98,6 +356,7 @@ GO_TYPES: dict[str, dict[str, Field]] = {
     },
     "LabelSelector": {"matchLabels": ("m", OE), "matchExpressions": ("[]LabelSelectorRequirement", OE)},
     "LabelSelectorRequirement": {"key": ("s", RQ), "operator": ("s", RQ), "values": ("[]s", OE)},
+    # apps/v1
     "Deployment": {
         "kind": ("s", OE), "apiVersion": ("s", OE), "metadata": ("ObjectMeta", OE),
         "spec": ("DeploymentSpec", OE), "status": ("raw_struct", OE),
@@ -118,70 +377,196 @@ GO_TYPES: dict[str, dict[str, Field]] = {
         "volumeClaimTemplates": ("[]PersistentVolumeClaim", OE), "serviceName": ("s", RQ),
         "podManagementPolicy": ("s", OE), "updateStrategy": ("StatefulSetUpdateStrategy", OE),
         "revisionHistoryLimit": ("*i", OE), "minReadySeconds": ("i", OE),
-        "persistentVolumeClaimRetentionPolicy": ("*raw", OE), "ordinals": ("*raw", OE),
+        "persistentVolumeClaimRetentionPolicy": ("*StatefulSetPersistentVolumeClaimRetentionPolicy", OE),
+        "ordinals": ("*StatefulSetOrdinals", OE),
     },
     "StatefulSetUpdateStrategy": {"type": ("s", OE), "rollingUpdate": ("*RollingUpdateStatefulSetStrategy", OE)},
     "RollingUpdateStatefulSetStrategy": {"partition": ("*i", OE), "maxUnavailable": ("*ios", OE)},
+    "StatefulSetPersistentVolumeClaimRetentionPolicy": {"whenDeleted": ("s", OE), "whenScaled": ("s", OE)},
+    "StatefulSetOrdinals": {"start": ("i", OE)},
+    # core/v1: volume claims
     "PersistentVolumeClaim": {
         "kind": ("s", OE), "apiVersion": ("s", OE), "metadata": ("ObjectMeta", OE),
-        "spec": ("PersistentVolumeClaimSpec", OE), "status": ("raw_struct", OE),
+        "spec": ("PersistentVolumeClaimSpec", OE), "status": ("PersistentVolumeClaimStatus", OE),
     },
+    "PersistentVolumeClaimTemplate": {"metadata": ("ObjectMeta", OE), "spec": ("PersistentVolumeClaimSpec", RQ)},
     "PersistentVolumeClaimSpec": {
-        "accessModes": ("[]s", OE), "selector": ("*LabelSelector", OE), "resources": ("ResourceRequirements", OE),
-        "volumeName": ("s", OE), "storageClassName": ("*s", OE), "volumeMode": ("*s", OE),
-        "dataSource": ("*raw", OE), "dataSourceRef": ("*raw", OE), "volumeAttributesClassName": ("*s", OE),
+        "accessModes": ("[]s", OE), "selector": ("*LabelSelector", OE),
+        "resources": ("VolumeResourceRequirements", OE), "volumeName": ("s", OE), "storageClassName": ("*s", OE),
+        "volumeMode": ("*s", OE), "dataSource": ("*TypedLocalObjectReference", OE),
+        "dataSourceRef": ("*TypedObjectReference", OE), "volumeAttributesClassName": ("*s", OE),
     },
+    "PersistentVolumeClaimStatus": {
+        "phase": ("s", OE), "accessModes": ("[]s", OE), "capacity": ("rl", OE), "conditions": ("[]raw", OE),
+        "allocatedResources": ("rl", OE), "allocatedResourceStatuses": ("m", OE),
+        "currentVolumeAttributesClassName": ("*s", OE), "modifyVolumeStatus": ("*raw", OE),
+    },
+    "VolumeResourceRequirements": {"limits": ("rl", OE), "requests": ("rl", OE)},
+    "TypedLocalObjectReference": {"apiGroup": ("*s", RQ), "kind": ("s", RQ), "name": ("s", RQ)},
+    "TypedObjectReference": {"apiGroup": ("*s", RQ), "kind": ("s", RQ), "name": ("s", RQ), "namespace": ("*s", OE)},
+    # core/v1: pods
     "PodTemplateSpec": {"metadata": ("ObjectMeta", OE), "spec": ("PodSpec", OE)},
     "PodSpec": {
         "volumes": ("[]Volume", OE), "initContainers": ("[]Container", OE), "containers": ("[]Container", RQ),
-        "ephemeralContainers": ("[]raw", OE), "restartPolicy": ("s", OE),
+        "ephemeralContainers": ("[]EphemeralContainer", OE), "restartPolicy": ("s", OE),
         "terminationGracePeriodSeconds": ("*i", OE), "activeDeadlineSeconds": ("*i", OE), "dnsPolicy": ("s", OE),
         "nodeSelector": ("m", OE), "serviceAccountName": ("s", OE), "serviceAccount": ("s", OE),
         "automountServiceAccountToken": ("*b", OE), "nodeName": ("s", OE), "hostNetwork": ("b", OE),
         "hostPID": ("b", OE), "hostIPC": ("b", OE), "shareProcessNamespace": ("*b", OE),
-        "securityContext": ("*raw", OE), "imagePullSecrets": ("[]raw", OE), "hostname": ("s", OE),
-        "subdomain": ("s", OE), "affinity": ("*raw", OE), "schedulerName": ("s", OE),
-        "tolerations": ("[]Toleration", OE), "hostAliases": ("[]raw", OE), "priorityClassName": ("s", OE),
-        "priority": ("*i", OE), "dnsConfig": ("*raw", OE), "readinessGates": ("[]raw", OE),
+        "securityContext": ("*PodSecurityContext", OE), "imagePullSecrets": ("[]LocalObjectReference", OE),
+        "hostname": ("s", OE), "subdomain": ("s", OE), "affinity": ("*Affinity", OE), "schedulerName": ("s", OE),
+        "tolerations": ("[]Toleration", OE), "hostAliases": ("[]HostAlias", OE), "priorityClassName": ("s", OE),
+        "priority": ("*i", OE), "dnsConfig": ("*PodDNSConfig", OE), "readinessGates": ("[]PodReadinessGate", OE),
         "runtimeClassName": ("*s", OE), "enableServiceLinks": ("*b", OE), "preemptionPolicy": ("*s", OE),
-        "overhead": ("m", OE), "topologySpreadConstraints": ("[]raw", OE), "setHostnameAsFQDN": ("*b", OE),
-        "os": ("*raw", OE), "hostUsers": ("*b", OE), "schedulingGates": ("[]raw", OE),
-        "resourceClaims": ("[]raw", OE), "resources": ("*raw", OE),
+        "overhead": ("rl", OE), "topologySpreadConstraints": ("[]TopologySpreadConstraint", OE),
+        "setHostnameAsFQDN": ("*b", OE), "os": ("*PodOS", OE), "hostUsers": ("*b", OE),
+        "schedulingGates": ("[]PodSchedulingGate", OE), "resourceClaims": ("[]PodResourceClaim", OE),
+        "resources": ("*ResourceRequirements", OE),
     },
     "Toleration": {
         "key": ("s", OE), "operator": ("s", OE), "value": ("s", OE), "effect": ("s", OE),
         "tolerationSeconds": ("*i", OE),
     },
-    "Volume": {"name": ("s", RQ)},  # the inlined VolumeSource members are all omitempty pointers: raw
-    "Container": {
-        "name": ("s", RQ), "image": ("s", OE), "command": ("[]s", OE), "args": ("[]s", OE), "workingDir": ("s", OE),
-        "ports": ("[]ContainerPort", OE), "envFrom": ("[]raw", OE), "env": ("[]EnvVar", OE),
-        "resources": ("ResourceRequirements", OE), "resizePolicy": ("[]raw", OE), "restartPolicy": ("*s", OE),
-        "volumeMounts": ("[]VolumeMount", OE), "volumeDevices": ("[]raw", OE), "livenessProbe": ("*Probe", OE),
-        "readinessProbe": ("*Probe", OE), "startupProbe": ("*Probe", OE), "lifecycle": ("*raw", OE),
-        "terminationMessagePath": ("s", OE), "terminationMessagePolicy": ("s", OE), "imagePullPolicy": ("s", OE),
-        "securityContext": ("*raw", OE), "stdin": ("b", OE), "stdinOnce": ("b", OE), "tty": ("b", OE),
+    "LocalObjectReference": {"name": ("s", OE)},
+    "HostAlias": {"ip": ("s", RQ), "hostnames": ("[]s", OE)},
+    "PodDNSConfig": {"nameservers": ("[]s", OE), "searches": ("[]s", OE), "options": ("[]PodDNSConfigOption", OE)},
+    "PodDNSConfigOption": {"name": ("s", OE), "value": ("*s", OE)},
+    "PodReadinessGate": {"conditionType": ("s", RQ)},
+    "PodOS": {"name": ("s", RQ)},
+    "PodSchedulingGate": {"name": ("s", RQ)},
+    "PodResourceClaim": {"name": ("s", RQ), "resourceClaimName": ("*s", OE), "resourceClaimTemplateName": ("*s", OE)},
+    "TopologySpreadConstraint": {
+        "maxSkew": ("i", RQ), "topologyKey": ("s", RQ), "whenUnsatisfiable": ("s", RQ),
+        "labelSelector": ("*LabelSelector", OE), "minDomains": ("*i", OE), "nodeAffinityPolicy": ("*s", OE),
+        "nodeTaintsPolicy": ("*s", OE), "matchLabelKeys": ("[]s", OE),
     },
+    "Affinity": {
+        "nodeAffinity": ("*NodeAffinity", OE), "podAffinity": ("*PodAffinity", OE),
+        "podAntiAffinity": ("*PodAffinity", OE),
+    },
+    "NodeAffinity": {
+        "requiredDuringSchedulingIgnoredDuringExecution": ("*NodeSelector", OE),
+        "preferredDuringSchedulingIgnoredDuringExecution": ("[]PreferredSchedulingTerm", OE),
+    },
+    "NodeSelector": {"nodeSelectorTerms": ("[]NodeSelectorTerm", RQ)},
+    "NodeSelectorTerm": {
+        "matchExpressions": ("[]NodeSelectorRequirement", OE), "matchFields": ("[]NodeSelectorRequirement", OE),
+    },
+    "NodeSelectorRequirement": {"key": ("s", RQ), "operator": ("s", RQ), "values": ("[]s", OE)},
+    "PreferredSchedulingTerm": {"weight": ("i", RQ), "preference": ("NodeSelectorTerm", RQ)},
+    "PodAffinity": {  # PodAntiAffinity has the same shape
+        "requiredDuringSchedulingIgnoredDuringExecution": ("[]PodAffinityTerm", OE),
+        "preferredDuringSchedulingIgnoredDuringExecution": ("[]WeightedPodAffinityTerm", OE),
+    },
+    "PodAffinityTerm": {
+        "labelSelector": ("*LabelSelector", OE), "namespaces": ("[]s", OE), "topologyKey": ("s", RQ),
+        "namespaceSelector": ("*LabelSelector", OE), "matchLabelKeys": ("[]s", OE),
+        "mismatchLabelKeys": ("[]s", OE),
+    },
+    "WeightedPodAffinityTerm": {"weight": ("i", RQ), "podAffinityTerm": ("PodAffinityTerm", RQ)},
+    "PodSecurityContext": {
+        **_SECURITY_COMMON, "supplementalGroups": ("[]i", OE), "supplementalGroupsPolicy": ("*s", OE),
+        "fsGroup": ("*i", OE), "sysctls": ("[]Sysctl", OE), "fsGroupChangePolicy": ("*s", OE),
+        "seccompProfile": ("*SeccompProfile", OE), "appArmorProfile": ("*AppArmorProfile", OE),
+        "seLinuxChangePolicy": ("*s", OE),
+    },
+    "SecurityContext": {
+        "capabilities": ("*Capabilities", OE), "privileged": ("*b", OE), **_SECURITY_COMMON,
+        "readOnlyRootFilesystem": ("*b", OE), "allowPrivilegeEscalation": ("*b", OE), "procMount": ("*s", OE),
+        "seccompProfile": ("*SeccompProfile", OE), "appArmorProfile": ("*AppArmorProfile", OE),
+    },
+    "Capabilities": {"add": ("[]s", OE), "drop": ("[]s", OE)},
+    "SELinuxOptions": {"user": ("s", OE), "role": ("s", OE), "type": ("s", OE), "level": ("s", OE)},
+    "WindowsSecurityContextOptions": {
+        "gmsaCredentialSpecName": ("*s", OE), "gmsaCredentialSpec": ("*s", OE), "runAsUserName": ("*s", OE),
+        "hostProcess": ("*b", OE),
+    },
+    "SeccompProfile": {"type": ("s", RQ), "localhostProfile": ("*s", OE)},
+    "AppArmorProfile": {"type": ("s", RQ), "localhostProfile": ("*s", OE)},
+    "Sysctl": {"name": ("s", RQ), "value": ("s", RQ)},
+    # core/v1: volumes (the VolumeSource members are inlined, all omitempty pointers; those not
+    # listed here pass through unchanged)
+    "Volume": {
+        "name": ("s", RQ), "hostPath": ("*HostPathVolumeSource", OE), "emptyDir": ("*EmptyDirVolumeSource", OE),
+        "secret": ("*SecretVolumeSource", OE), "nfs": ("*NFSVolumeSource", OE),
+        "persistentVolumeClaim": ("*PersistentVolumeClaimVolumeSource", OE),
+        "downwardAPI": ("*DownwardAPIVolumeSource", OE), "configMap": ("*ConfigMapVolumeSource", OE),
+        "projected": ("*ProjectedVolumeSource", OE), "ephemeral": ("*EphemeralVolumeSource", OE),
+    },
+    "HostPathVolumeSource": {"path": ("s", RQ), "type": ("*s", OE)},
+    "EmptyDirVolumeSource": {"medium": ("s", OE), "sizeLimit": ("*q", OE)},
+    "SecretVolumeSource": {
+        "secretName": ("s", OE), "items": ("[]KeyToPath", OE), "defaultMode": ("*i", OE), "optional": ("*b", OE),
+    },
+    "NFSVolumeSource": {"server": ("s", RQ), "path": ("s", RQ), "readOnly": ("b", OE)},
+    "PersistentVolumeClaimVolumeSource": {"claimName": ("s", RQ), "readOnly": ("b", OE)},
+    "DownwardAPIVolumeSource": {"items": ("[]DownwardAPIVolumeFile", OE), "defaultMode": ("*i", OE)},
+    "DownwardAPIVolumeFile": {
+        "path": ("s", RQ), "fieldRef": ("*ObjectFieldSelector", OE),
+        "resourceFieldRef": ("*ResourceFieldSelector", OE), "mode": ("*i", OE),
+    },
+    "ConfigMapVolumeSource": {**_KEYS_REF, "defaultMode": ("*i", OE)},
+    "KeyToPath": {"key": ("s", RQ), "path": ("s", RQ), "mode": ("*i", OE)},
+    "ProjectedVolumeSource": {"sources": ("[]VolumeProjection", RQ), "defaultMode": ("*i", OE)},
+    "VolumeProjection": {
+        "secret": ("*KeysProjection", OE), "downwardAPI": ("*DownwardAPIProjection", OE),
+        "configMap": ("*KeysProjection", OE), "serviceAccountToken": ("*ServiceAccountTokenProjection", OE),
+        "clusterTrustBundle": ("*raw", OE), "podCertificate": ("*raw", OE),
+    },
+    "KeysProjection": _KEYS_REF,  # SecretProjection and ConfigMapProjection
+    "DownwardAPIProjection": {"items": ("[]DownwardAPIVolumeFile", OE)},
+    "ServiceAccountTokenProjection": {"audience": ("s", OE), "expirationSeconds": ("*i", OE), "path": ("s", RQ)},
+    "EphemeralVolumeSource": {"volumeClaimTemplate": ("*PersistentVolumeClaimTemplate", OE)},
+    # core/v1: containers
+    "Container": _CONTAINER,
+    "EphemeralContainer": {**_CONTAINER, "targetContainerName": ("s", OE)},
     "ContainerPort": {
         "name": ("s", OE), "hostPort": ("i", OE), "containerPort": ("i", RQ), "protocol": ("s", OE),
         "hostIP": ("s", OE),
     },
-    "EnvVar": {"name": ("s", RQ), "value": ("s", OE), "valueFrom": ("*raw", OE)},
-    "ResourceRequirements": {"limits": ("m", OE), "requests": ("m", OE), "claims": ("[]raw", OE)},
+    "EnvVar": {"name": ("s", RQ), "value": ("s", OE), "valueFrom": ("*EnvVarSource", OE)},
+    "EnvVarSource": {
+        "fieldRef": ("*ObjectFieldSelector", OE), "resourceFieldRef": ("*ResourceFieldSelector", OE),
+        "configMapKeyRef": ("*KeySelector", OE), "secretKeyRef": ("*KeySelector", OE), "fileKeyRef": ("*raw", OE),
+    },
+    "ObjectFieldSelector": {"apiVersion": ("s", OE), "fieldPath": ("s", RQ)},
+    # divisor is a struct (Quantity) under omitempty: always written, "0" when unset
+    "ResourceFieldSelector": {"containerName": ("s", OE), "resource": ("s", RQ), "divisor": ("q", OE)},
+    "KeySelector": _SELECTOR_REF,  # ConfigMapKeySelector and SecretKeySelector
+    "EnvFromSource": {
+        "prefix": ("s", OE), "configMapRef": ("*SourceRef", OE), "secretRef": ("*SourceRef", OE),
+    },
+    "SourceRef": _SOURCE_REF,  # ConfigMapEnvSource and SecretEnvSource
+    "ResourceRequirements": {"limits": ("rl", OE), "requests": ("rl", OE), "claims": ("[]ResourceClaim", OE)},
+    "ResourceClaim": {"name": ("s", RQ), "request": ("s", OE)},
+    "ContainerResizePolicy": {"resourceName": ("s", RQ), "restartPolicy": ("s", RQ)},
     "VolumeMount": {
         "name": ("s", RQ), "readOnly": ("b", OE), "recursiveReadOnly": ("*s", OE), "mountPath": ("s", RQ),
         "subPath": ("s", OE), "mountPropagation": ("*s", OE), "subPathExpr": ("s", OE),
     },
+    "VolumeDevice": {"name": ("s", RQ), "devicePath": ("s", RQ)},
     "Probe": {
-        "exec": ("*raw", OE), "httpGet": ("*HTTPGetAction", OE), "tcpSocket": ("*TCPSocketAction", OE),
-        "grpc": ("*raw", OE), "initialDelaySeconds": ("i", OE), "timeoutSeconds": ("i", OE),
+        "exec": ("*ExecAction", OE), "httpGet": ("*HTTPGetAction", OE), "tcpSocket": ("*TCPSocketAction", OE),
+        "grpc": ("*GRPCAction", OE), "initialDelaySeconds": ("i", OE), "timeoutSeconds": ("i", OE),
         "periodSeconds": ("i", OE), "successThreshold": ("i", OE), "failureThreshold": ("i", OE),
         "terminationGracePeriodSeconds": ("*i", OE),
     },
+    "ExecAction": {"command": ("[]s", OE)},
     "HTTPGetAction": {
-        "path": ("s", OE), "port": ("ios", RQ), "host": ("s", OE), "scheme": ("s", OE), "httpHeaders": ("[]raw", OE),
+        "path": ("s", OE), "port": ("ios", RQ), "host": ("s", OE), "scheme": ("s", OE),
+        "httpHeaders": ("[]HTTPHeader", OE),
     },
+    "HTTPHeader": {"name": ("s", RQ), "value": ("s", RQ)},
     "TCPSocketAction": {"port": ("ios", RQ), "host": ("s", OE)},
+    "GRPCAction": {"port": ("i", RQ), "service": ("*s", RQ)},  # service has no omitempty: null when unset
+    "Lifecycle": {
+        "postStart": ("*LifecycleHandler", OE), "preStop": ("*LifecycleHandler", OE), "stopSignal": ("*s", OE),
+    },
+    "LifecycleHandler": {
+        "exec": ("*ExecAction", OE), "httpGet": ("*HTTPGetAction", OE), "tcpSocket": ("*TCPSocketAction", OE),
+        "sleep": ("*SleepAction", OE),
+    },
+    "SleepAction": {"seconds": ("i", RQ)},
     # apps.openyurt.io/v1beta1 YurtAppSet pieces that enter the revision data
     "Workload": {"workloadTemplate": ("WorkloadTemplate", OE), "workloadTweaks": ("[]WorkloadTweak", OE)},
     "WorkloadTemplate": {
@@ -197,69 +582,170 @@ GO_TYPES: dict[str, dict[str, Field]] = {
 }
 # fmt: on
 
-_SCALAR_ZERO: dict[str, Any] = {"s": "", "i": 0, "b": False, "time": None, "ios": 0, "json": None}
+_SCALAR_ZERO: dict[str, Any] = {"s": "", "i": 0, "b": False, "time": None, "ios": 0, "json": None, "q": "0"}
+_NULLABLE = frozenset({"m", "raw", "time", "json", "rl"})
+_KEPT = frozenset({"m", "raw", "raw_struct", "time", "json"})
+
+
+_STRUCT_ZEROS: dict[str, Any] = {}
 
 
 def _zero(tp: str) -> Any:
-    if tp.startswith(("*", "[]")) or tp in ("m", "raw"):
+    if tp.startswith(("*", "[]")) or tp in ("m", "raw", "rl"):
         return None
     if tp == "raw_struct":
         return {}
     if tp in _SCALAR_ZERO:
         return _SCALAR_ZERO[tp]
-    return go_normalize({}, tp)
+    zero = _STRUCT_ZEROS.get(tp)
+    if zero is None:
+        zero = _STRUCT_ZEROS[tp] = go_normalize({}, tp)
+    return _copy_json(zero)
+
+
+def _copy_json(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _copy_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy_json(v) for v in value]
+    return value
 
 
 def _is_empty(tp: str, value: Any) -> bool:
-    """Go's omitempty test; structs (and Time, IntOrString, JSON) are never empty."""
+    """Go's omitempty test; structs (and Time, IntOrString, JSON, Quantity) are never empty."""
     if tp.startswith("*"):
         return value is None
-    if tp.startswith("[]") or tp in ("m", "raw"):
+    if tp.startswith("[]") or tp in ("m", "raw", "rl"):
         return value is None or value == [] or value == {}
     if tp in ("s", "i", "b"):
         return value in ("", 0, False) and not (tp == "i" and value is True)
     return False
 
 
-def go_normalize(value: Any, tp: str) -> Any:
-    """What Go's ``json.Marshal`` writes after ``json.Unmarshal`` of ``value`` into type ``tp``."""
-    if value is None and (tp.startswith(("*", "[]")) or tp in ("m", "raw", "time", "json")):
+#: Identity memo of :func:`go_normalize`: (id(value), type) -> (value, result); holding ``value``
+#: keeps its id from being reused while the memo lives.
+NormalizeMemo = dict[tuple[int, str], tuple[Any, Any]]
+
+
+def go_normalize(value: Any, tp: str, memo: NormalizeMemo | None = None) -> Any:
+    """What Go's ``json.Marshal`` writes after ``json.Unmarshal`` of ``value`` into type ``tp``.
+
+    With ``memo``, a dict or list met again (the same object, not an equal one) is normalised once
+    and its result shared: for callers that build many objects around one template. Results may
+    then share parts with each other, so treat them as read-only. Inputs must not change while the
+    memo is in use.
+    """
+    if memo is not None and type(value) in (dict, list):
+        key = (id(value), tp)
+        hit = memo.get(key)
+        if hit is not None:
+            return hit[1]
+        out = _normalize(value, tp, memo)
+        memo[key] = (value, out)
+        return out
+    return _normalize(value, tp, memo)
+
+
+def _normalize(value: Any, tp: str, memo: NormalizeMemo | None) -> Any:
+    if value is None and (tp[0] in "*[" or tp in _NULLABLE):
         return None
-    if tp.startswith("*"):
-        return go_normalize(value, tp[1:])
-    if tp.startswith("[]"):
+    if tp[0] == "*":
+        return go_normalize(value, tp[1:], memo)
+    if tp[0] == "[":
         if not isinstance(value, list):
             return value
-        return [go_normalize(v, tp[2:]) for v in value]
-    if tp in ("m", "raw", "raw_struct", "time", "json"):
+        item = tp[2:]
+        return [go_normalize(v, item, memo) for v in value]
+    if tp in _KEPT:
         if tp == "raw_struct" and value is None:
             return {}
         return _go_numbers(value)
+    if tp == "q":
+        return quantity_json(value)
+    if tp == "rl":
+        if not isinstance(value, dict):
+            return value
+        return {k: quantity_json(v) for k, v in value.items()}
     if tp in _SCALAR_ZERO:
-        return _zero(tp) if value is None else value
-    shape = GO_TYPES[tp]
+        return _SCALAR_ZERO[tp] if value is None else value
     if not isinstance(value, dict):
         return value
+    # A struct: its fields in declaration order (as Go writes them), then keys we do not know.
+    fields, always = _shape(tp)
+    items: list[tuple[int, str, str, bool, Any]] = []
+    unknown: list[tuple[str, Any]] = []
+    for key, raw in value.items():
+        f = fields.get(key)
+        if f is None:
+            if raw is not None:
+                unknown.append((key, raw))
+        elif raw is not None:
+            items.append((f[0], key, f[1], f[2], raw))
+    for idx, key, ftp in always:
+        if value.get(key) is None:
+            items.append((idx, key, ftp, False, _ABSENT))
+    if len(items) > 1:
+        items.sort(key=_first)
     out: dict[str, Any] = {}
-    for key, (ftp, omitempty) in shape.items():
-        v = go_normalize(value[key], ftp) if value.get(key) is not None else _zero(ftp)
+    for _, key, ftp, omitempty, raw in items:
+        if raw is _ABSENT:
+            out[key] = _zero(ftp)
+            continue
+        v = raw if ftp in _AS_IS else go_normalize(raw, ftp, memo)
         if omitempty and _is_empty(ftp, v):
             continue
         out[key] = v
-    for key, v in value.items():
-        if key not in shape and v is not None:
-            out[key] = _go_numbers(v)  # not in our table: keep (see module docstring)
+    for key, raw in unknown:
+        out[key] = _go_numbers(raw)  # not in our table: keep (see module docstring)
     return out
 
 
+_ABSENT = object()
+#: Types whose non-null JSON value Go writes back unchanged.
+_AS_IS = frozenset({"s", "i", "b", "ios", "*s", "*i", "*b", "*ios"})
+_SHAPES: dict[str, tuple[dict[str, tuple[int, str, bool]], tuple[tuple[int, str, str], ...]]] = {}
+
+
+def _first(item: tuple[int, str, str, bool, Any]) -> int:
+    return item[0]
+
+
+def _shape(tp: str) -> tuple[dict[str, tuple[int, str, bool]], tuple[tuple[int, str, str], ...]]:
+    """A struct's fields by key as (position, type, omitempty), and the fields Go writes even when
+    absent (no omitempty, or a struct zero value, which omitempty never drops)."""
+    shape = _SHAPES.get(tp)
+    if shape is None:
+        declared = GO_TYPES[tp]
+        fields = {key: (i, ftp, oe) for i, (key, (ftp, oe)) in enumerate(declared.items())}
+        always = tuple(
+            (i, key, ftp)
+            for i, (key, (ftp, oe)) in enumerate(declared.items())
+            if not (oe and _is_empty(ftp, _zero(ftp)))
+        )
+        shape = (fields, always)
+        _SHAPES[tp] = shape
+    return shape
+
+
+_NUMBERS_OR_CONTAINERS = (float, dict, list)
+
+
 def _go_numbers(value: Any) -> Any:
-    """Go decodes untyped JSON numbers as float64 and prints integral ones without a fraction."""
+    """Go decodes untyped JSON numbers as float64 and prints integral ones without a fraction.
+
+    A dict or list with nothing to change is returned as is (shared, not copied)."""
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e21:
         return int(value)
     if isinstance(value, dict):
-        return {k: _go_numbers(v) for k, v in value.items()}
+        for v in value.values():
+            if isinstance(v, _NUMBERS_OR_CONTAINERS):
+                return {k: _go_numbers(v) for k, v in value.items()}
+        return value
     if isinstance(value, list):
-        return [_go_numbers(v) for v in value]
+        for v in value:
+            if isinstance(v, _NUMBERS_OR_CONTAINERS):
+                return [_go_numbers(v) for v in value]
+        return value
     return value
 
 
@@ -273,6 +759,8 @@ def go_decode_over(original: Any, patched: Any) -> Any:
     """
     if patched is None:
         return None
+    if patched is original:  # decoding a value over itself changes nothing
+        return original
     if isinstance(patched, dict) and isinstance(original, dict):
         out = dict(original)
         for key, value in patched.items():
@@ -283,23 +771,36 @@ def go_decode_over(original: Any, patched: Any) -> Any:
     return patched
 
 
-def prune_materialized(value: Any, raw: Any) -> Any:
+#: Identity memo of :func:`prune_materialized`: (id(value), id(raw)) -> (value, raw, result).
+PruneMemo = dict[tuple[int, int], tuple[Any, Any, Any]]
+
+
+def prune_materialized(value: Any, raw: Any, memo: PruneMemo | None = None) -> Any:
     """Drop the zero values ``go_normalize`` added (keys absent from ``raw`` whose value is null,
-    ``{}`` or ``[]``), so an object we send carries what the user wrote plus real changes."""
+    ``{}`` or ``[]``), so an object we send carries what the user wrote plus real changes.
+
+    ``memo`` shares the result for a (value, raw) pair of objects met again, as in go_normalize."""
     if not isinstance(value, dict):
         return value
+    if memo is not None:
+        key = (id(value), id(raw))
+        hit = memo.get(key)
+        if hit is not None:
+            return hit[2]
     raw_d = raw if isinstance(raw, dict) else {}
     out: dict[str, Any] = {}
-    for key, v in value.items():
-        if key not in raw_d and (v is None or v == {} or v == []):
+    for k, v in value.items():
+        if k not in raw_d and (v is None or v == {} or v == []):
             continue
         if isinstance(v, dict):
-            out[key] = prune_materialized(v, raw_d.get(key))
-        elif isinstance(v, list) and isinstance(raw_d.get(key), list):
-            old = raw_d[key]
-            out[key] = [prune_materialized(x, old[i] if i < len(old) else None) for i, x in enumerate(v)]
+            out[k] = prune_materialized(v, raw_d.get(k), memo)
+        elif isinstance(v, list) and isinstance(raw_d.get(k), list):
+            old = raw_d[k]
+            out[k] = [prune_materialized(x, old[i] if i < len(old) else None, memo) for i, x in enumerate(v)]
         else:
-            out[key] = v
+            out[k] = v
+    if memo is not None:
+        memo[(id(value), id(raw))] = (value, raw, out)
     return out
 
 

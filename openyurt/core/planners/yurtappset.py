@@ -252,6 +252,217 @@ def _apply_pool_tweaks(out: WireDict, kind: str, tweaks: Sequence[Tweaks], pool:
     return rev.prune_materialized(decoded, out)  # type: ignore[no-any-return]
 
 
+class PoolRenderer:
+    """:func:`render_workload` for many pools of one owner and revision, sharing what they share.
+
+    Every pool's workload is the template plus a few pool-specific keys, so the renderer copies only
+    the dicts along the paths it changes (metadata maps, selector, pod labels, node selector, the
+    containers an image tweak touches) and shares the rest of the template with every result. Tweak
+    patches run on Go's form of the object; that form is computed with identity memos, so the
+    template's unchanged subtrees are normalised (and pruned back) once per plan, not once per pool,
+    and the patch copies only the containers on its paths. Results equal render_workload's; they
+    share parts with each other and with the template, so they are read-only (``wire()`` copies).
+    """
+
+    def __init__(
+        self,
+        *,
+        kind: str,
+        template: Template,
+        revision: str,
+        owner_name: str,
+        namespace: str,
+        owner_reference: WireDict,
+        ref_labels: Mapping[str, str],
+    ) -> None:
+        self.kind = kind
+        self.template = template
+        tmpl_meta = template.metadata or {}
+        self.tmpl_labels: Mapping[str, Any] = tmpl_meta.get("labels") or {}
+        self.tmpl_annotations: Mapping[str, Any] = tmpl_meta.get("annotations") or {}
+        self.revision = revision
+        self.owner_name = owner_name
+        self.namespace = namespace
+        self.owner_reference = owner_reference
+        self.ref_labels = ref_labels
+        self._normal: rev.NormalizeMemo = {}
+        self._pruned: rev.PruneMemo = {}
+
+    def render(self, pool: str, tweaks: Sequence[Tweaks], existing: Mapping[str, Any] | None = None) -> WireDict:
+        obj: WireDict = dict(existing) if existing is not None else {}
+        obj["apiVersion"] = "apps/v1"
+        obj["kind"] = self.kind
+        meta = dict(obj["metadata"]) if "metadata" in obj else {}
+        obj["metadata"] = meta
+        labels = dict(meta.get("labels") or {})
+        labels.update(self.tmpl_labels)
+        labels[wellknown.LABEL_POOL_NAME] = pool
+        labels[wellknown.LABEL_CONTROLLER_REVISION_HASH] = self.revision
+        labels.update(self.ref_labels)
+        meta["labels"] = labels
+        annotations = dict(meta.get("annotations") or {})
+        annotations.update(self.tmpl_annotations)
+        annotations[wellknown.ANNOTATION_REF_NODEPOOL] = pool
+        meta["annotations"] = annotations
+        meta["namespace"] = self.namespace
+        if not meta.get("name"):
+            meta["generateName"] = generate_name(self.owner_name, pool)
+        refs = [r for r in meta.get("ownerReferences") or [] if not r.get("controller")]
+        meta["ownerReferences"] = [*refs, dict(self.owner_reference)]
+
+        spec = dict(self.template.spec)
+        selector = spec.get("selector")
+        selector = dict(selector) if isinstance(selector, dict) else {}
+        selector["matchLabels"] = {**(selector.get("matchLabels") or {}), wellknown.LABEL_POOL_NAME: pool}
+        spec["selector"] = selector
+        pod_template = spec.get("template")
+        pod_template = dict(pod_template) if isinstance(pod_template, dict) else {}
+        pod_meta = pod_template.get("metadata")
+        pod_meta = dict(pod_meta) if isinstance(pod_meta, dict) else {}
+        pod_labels = dict(pod_meta.get("labels") or {})
+        if self.kind == STATEFULSET:
+            pod_labels.update(self.tmpl_labels)
+        pod_labels[wellknown.LABEL_POOL_NAME] = pool
+        pod_labels[wellknown.LABEL_CONTROLLER_REVISION_HASH] = self.revision
+        pod_meta["labels"] = pod_labels
+        pod_template["metadata"] = pod_meta
+        pod_spec = pod_template.get("spec")
+        pod_spec = dict(pod_spec) if isinstance(pod_spec, dict) else {}
+        pod_spec["nodeSelector"] = {**(pod_spec.get("nodeSelector") or {}), wellknown.LABEL_NODEPOOL: pool}
+        pod_template["spec"] = pod_spec
+        spec["template"] = pod_template
+        obj["spec"] = spec
+        if not tweaks:
+            return obj
+
+        # basic tweaks (copy-on-write of the container lists and the containers they change)
+        for t in tweaks:
+            if t.replicas is not None:
+                spec["replicas"] = t.replicas
+            for image in t.container_images or ():
+                for key in ("containers", "initContainers"):
+                    containers = pod_spec.get(key)
+                    if not containers or not any(
+                        isinstance(c, dict) and c.get("name") == image.name for c in containers
+                    ):
+                        continue
+                    containers = [
+                        {**c, "image": image.target_image} if isinstance(c, dict) and c.get("name") == image.name else c
+                        for c in containers
+                    ]
+                    pod_spec[key] = containers
+        ops = [
+            {"op": p.operation, "path": p.path, "value": substitute_pool_name(p.value, pool)}
+            for t in tweaks
+            for p in t.patches or ()
+        ]
+        if not ops:
+            return obj
+        go_form = rev.go_normalize(obj, self.kind, self._normal)
+        try:
+            patched = _patch_shared(go_form, ops)
+        except _SlowPath:
+            try:
+                patched = apply_json_patch(_json_copy(go_form), ops)
+            except PatchError as exc:
+                raise RenderError(str(exc)) from exc
+        decoded = rev.go_decode_over(go_form, patched)
+        return rev.prune_materialized(decoded, obj, self._pruned)  # type: ignore[no-any-return]
+
+
+_CONTAINERS = (dict, list)
+
+
+class _SlowPath(Exception):
+    """An operation :func:`_patch_shared` leaves to :func:`apply_json_patch` (errors included)."""
+
+
+def _pointer(path: Any) -> list[str]:
+    if not isinstance(path, str) or not path.startswith("/"):
+        raise _SlowPath
+    tokens = path[1:].split("/")
+    if "~" in path:
+        for token in tokens:
+            if "~" in token.replace("~0", "").replace("~1", ""):
+                raise _SlowPath
+        tokens = [t.replace("~1", "/").replace("~0", "~") for t in tokens]
+    return tokens
+
+
+def _index(token: str, size: int) -> int:
+    """A valid existing-element index (RFC 6901: no sign, no leading zero), else _SlowPath."""
+    if not token.isdigit() or not token.isascii() or (token[0] == "0" and len(token) > 1):
+        raise _SlowPath
+    idx = int(token)
+    if idx >= size:
+        raise _SlowPath
+    return idx
+
+
+def _patch_shared(doc: Any, ops: Sequence[Mapping[str, Any]]) -> Any:
+    """:func:`apply_json_patch` for add/remove/replace ops that all apply, copying only the
+    containers on their paths (the rest stays shared with ``doc``). Anything else, or any op that
+    would fail, raises _SlowPath, and the caller runs apply_json_patch for the result or the error.
+    """
+    owned: set[int] = set()
+    keep: list[Any] = []  # owned copies stay alive, so their ids stay theirs
+
+    def own(container: Any) -> Any:
+        if id(container) in owned:
+            return container
+        copy_: Any = dict(container) if isinstance(container, dict) else list(container)
+        owned.add(id(copy_))
+        keep.append(copy_)
+        return copy_
+
+    root = doc
+    for op in ops:
+        name = op.get("op")
+        if name not in ("add", "remove", "replace") or ("value" not in op and name != "remove"):
+            raise _SlowPath
+        tokens = _pointer(op.get("path"))
+        if not isinstance(root, _CONTAINERS):
+            raise _SlowPath
+        root = own(root)
+        parent = root
+        for token in tokens[:-1]:
+            if isinstance(parent, dict):
+                if token not in parent:
+                    raise _SlowPath
+                child = parent[token]
+                if not isinstance(child, _CONTAINERS):
+                    raise _SlowPath
+                child = own(child)
+                parent[token] = child
+            else:
+                idx = _index(token, len(parent))
+                child = parent[idx]
+                if not isinstance(child, _CONTAINERS):
+                    raise _SlowPath
+                child = own(child)
+                parent[idx] = child
+            parent = child
+        last = tokens[-1]
+        value = op.get("value")
+        if isinstance(parent, dict):
+            if name != "add" and last not in parent:
+                raise _SlowPath
+            if name != "add":
+                del parent[last]
+            if name != "remove":
+                parent[last] = value
+        else:
+            if name == "add" and last == "-":
+                parent.append(value)
+                continue
+            idx = _index(last, len(parent) + (1 if name == "add" else 0))
+            if name != "add":
+                del parent[idx]
+            if name != "remove":
+                parent.insert(idx, value)
+    return root
+
+
 # ==================================================================================================
 # Claiming and classifying
 
@@ -271,19 +482,27 @@ def claim_workloads(
         labels = w.metadata.labels or {}
         matches = all(labels.get(k) == v for k, v in selector.items())
         ctrl = controller_uid(w)
-        refs = [r.to_wire() for r in w.metadata.owner_references or []]
-        rv = {"resourceVersion": w.metadata.resource_version} if w.metadata.resource_version else {}
-        uid = {"uid": w.metadata.uid} if w.metadata.uid else {}
         if ctrl == owner_uid and owner_uid:
             if matches:
                 current.append(w)
             elif w.metadata.deletion_timestamp is None:
-                kept = [r for r in refs if r.get("uid") != owner_uid]
-                ops.append(MergePatch(ref_of(w), {"metadata": {**rv, **uid, "ownerReferences": kept or None}}))
+                kept = [r for r in _owner_refs(w) if r.get("uid") != owner_uid]
+                ops.append(MergePatch(ref_of(w), {"metadata": {**_preconditions(w), "ownerReferences": kept or None}}))
         elif ctrl is None and matches and not owner_deleting and w.metadata.deletion_timestamp is None:
-            ops.append(MergePatch(ref_of(w), {"metadata": {**rv, **uid, "ownerReferences": [*refs, owner_reference]}}))
+            refs = [*_owner_refs(w), owner_reference]
+            ops.append(MergePatch(ref_of(w), {"metadata": {**_preconditions(w), "ownerReferences": refs}}))
             current.append(w)
     return current, ops
+
+
+def _owner_refs(w: Workload) -> list[WireDict]:
+    return [r.to_wire() for r in w.metadata.owner_references or []]
+
+
+def _preconditions(w: Workload) -> WireDict:
+    rv = {"resourceVersion": w.metadata.resource_version} if w.metadata.resource_version else {}
+    uid = {"uid": w.metadata.uid} if w.metadata.uid else {}
+    return {**rv, **uid}
 
 
 @attrs.frozen
@@ -411,6 +630,15 @@ def plan_pool_workloads(
     pool_by_name = {p.name: p for p in pools}
     create_errors: list[tuple[str, str]] = []
     update_errors: list[tuple[str, str]] = []
+    renderer = PoolRenderer(
+        kind=kind,
+        template=template,
+        revision=revision,
+        owner_name=owner.name,
+        namespace=owner.namespace,
+        owner_reference=owner_ref,
+        ref_labels=ref_labels,
+    )
 
     def render(pool: str, existing: Mapping[str, Any] | None, errors: list[tuple[str, str]]) -> WireDict | None:
         np = pool_by_name.get(pool)
@@ -418,18 +646,7 @@ def plan_pool_workloads(
             errors.append((pool, f"nodepool {pool} not found"))
             return None
         try:
-            return render_workload(
-                kind=kind,
-                template=template,
-                pool=pool,
-                tweaks=tweaks_for(tweaks, np),
-                revision=revision,
-                owner_name=owner.name,
-                namespace=owner.namespace,
-                owner_reference=owner_ref,
-                ref_labels=ref_labels,
-                existing=existing,
-            )
+            return renderer.render(pool, tweaks_for(tweaks, np), existing)
         except RenderError as exc:
             errors.append((pool, str(exc)))
             return None

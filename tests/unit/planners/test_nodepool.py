@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
+from openyurt.core.api.core_v1 import Node
 from openyurt.core.planners import plan_nodepool
 from openyurt.core.planners._util import apply_steps, ref_of
 from openyurt.core.planners.nodepool import NodePoolConfig, PoolAttributes, conciliate_node
@@ -174,3 +177,22 @@ def test_non_members_are_untouched() -> None:
     p = pool("p", spec={"labels": {"a": "1"}})
     plan = plan_nodepool(p, [node("x", "other"), node("y")], now=NOW)
     assert plan.plan.patches == () and plan.members == ()
+
+
+HN = "nodepool.openyurt.io/hostnetwork"
+
+
+@pytest.mark.parametrize("old_value", ["true", "false"])
+@pytest.mark.parametrize("host", [True, False])
+@pytest.mark.parametrize("new_labels", [{}, {HN: "false"}, {"x": "1"}])
+def test_fast_plan_matches_reference_on_host_network_edges(old_value: str, host: bool, new_labels: Any) -> None:
+    """The host-network label dropped by the old pool and put back by setdefault, or set by the pool."""
+    from openyurt.core.planners.nodepool import plan_nodepool_reference
+
+    old = pool("p", spec={"labels": {HN: old_value}, "annotations": {PREV: "odd"}})
+    new = pool("p", spec={"labels": new_labels, "hostNetwork": host})
+    nodes = [node("a", "p"), node("b", "p", labels={HN: "true"}), node("c", "p", annotations={PREV: "not json"})]
+    store = apply_steps({ref_of(n): n.to_wire() for n in nodes}, plan_nodepool(old, nodes, now=NOW).plan.patches)
+    after = [Node.model_validate(store[ref_of(n)]) for n in nodes]
+    for members in (nodes, after):
+        assert plan_nodepool(new, members, now=NOW) == plan_nodepool_reference(new, members, now=NOW)
