@@ -8,10 +8,12 @@ The manager's log must end without ERROR lines or tracebacks.
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,6 +61,15 @@ class ManagerRun:
 
     def text(self) -> str:
         return self.log.read_text()
+
+    def reconciles(self, controller: str) -> float:
+        """``controller_runtime_reconcile_total`` of ``controller``, from the manager's /metrics."""
+        url = re.search(r"metrics (http://\S+)", self.text())
+        assert url is not None, "the manager has not said where its metrics are"
+        with urllib.request.urlopen(url.group(1) + "/metrics", timeout=5) as resp:
+            text = resp.read().decode()
+        pattern = rf'^controller_runtime_reconcile_total{{controller="{re.escape(controller)}",result="\w+"}} (\S+)$'
+        return sum(float(m.group(1)) for m in re.finditer(pattern, text, re.M))
 
 
 @pytest.fixture(scope="module")

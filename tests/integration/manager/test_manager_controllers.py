@@ -159,14 +159,28 @@ def test_pods_on_autonomous_nodes_tolerate_longer(kubectl: Kubectl) -> None:
 
 def test_topology_keys_change_touches_endpointslices(kubectl: Kubectl) -> None:
     apply(kubectl, manifests.SERVICE)
-    time.sleep(0.5)  # let the manager's caches see the objects before the change
     slice_ = get(kubectl, "endpointslice", "topo-abcde", "-n", "default")
     assert "openyurt.io/update-trigger" not in (slice_["metadata"].get("annotations") or {})
-    kubectl.run("annotate", "service", "topo", "-n", "default", "openyurt.io/topologyKeys=openyurt.io/nodepool")
 
     def trigger() -> str | None:
         s = get(kubectl, "endpointslice", "topo-abcde", "-n", "default")
         return (s["metadata"].get("annotations") or {}).get("openyurt.io/update-trigger")
 
-    value = wait(trigger, "update-trigger annotation")
+    # The controllers react to a *change* of topologyKeys (as upstream): a change that reaches the
+    # manager's informer before the Service's creation does is seen as the Service's first state.
+    # So flip the annotation until one change is seen, with an overall deadline, instead of sleeping.
+    deadline = time.monotonic() + 20
+    value: str | None = None
+    keys = ("openyurt.io/nodepool", "kubernetes.io/hostname")
+    flips = 0
+    while value is None and time.monotonic() < deadline:
+        key = keys[flips % 2]
+        kubectl.run("annotate", "--overwrite", "service", "topo", "-n", "default", f"openyurt.io/topologyKeys={key}")
+        flips += 1
+        try:
+            value = wait(trigger, "update-trigger annotation", timeout=3)
+        except AssertionError:
+            continue
+    assert value is not None, "no topologyKeys change touched the EndpointSlice"
+    assert flips <= 2, "only a change racing the Service's creation may be missed"
     assert value.isdigit()
