@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from openyurt.core import wellknown
 from openyurt.core.api._base import Int32, Int64, IntOrString, ResourceInfo, Schemaless, Time, WireModel
+from openyurt.core.api._conditions import get_condition
 from openyurt.core.api._resource import Resource, register
 from openyurt.core.api.core_v1 import PodTemplateSpec
 from openyurt.core.api.meta_v1 import LabelSelector
@@ -26,15 +27,30 @@ class WorkloadCondition(WireModel):
     message: str | None = None
 
 
-def workload_condition(conditions: list[WorkloadCondition] | None, type_: str) -> WorkloadCondition | None:
-    """The condition of that type in a workload status, or None."""
-    for cond in conditions or []:
-        if cond.type == type_:
-            return cond
-    return None
+#: The condition of that type in a workload status, or None.
+workload_condition = get_condition
 
 
 _SCALE = (".spec.replicas", ".status.replicas", None)
+
+
+def _workload_info(kind: str, short_name: str, *, scale: tuple[str, str, str | None] | None = None) -> ResourceInfo:
+    """A built-in apps/v1 workload kind: namespaced, in category ``all``, with a status subresource."""
+    return ResourceInfo(
+        group="apps",
+        version="v1",
+        kind=kind,
+        plural=f"{kind.lower()}s",
+        singular=kind.lower(),
+        short_names=(short_name,),
+        namespaced=True,
+        categories=("all",),
+        status_subresource=True,
+        scale=scale,
+        builtin=True,
+        crd=False,
+    )
+
 
 # ==================================================================================================
 # Deployment
@@ -77,22 +93,7 @@ class DeploymentStatus(WireModel):
     collision_count: Int32 | None = None
 
 
-@register(
-    ResourceInfo(
-        group="apps",
-        version="v1",
-        kind="Deployment",
-        plural="deployments",
-        singular="deployment",
-        short_names=("deploy",),
-        namespaced=True,
-        categories=("all",),
-        status_subresource=True,
-        scale=_SCALE,
-        builtin=True,
-        crd=False,
-    )
-)
+@register(_workload_info("Deployment", "deploy", scale=_SCALE))
 class Deployment(Resource):
     open_schema = True
     spec: DeploymentSpec | None = None
@@ -142,22 +143,7 @@ class StatefulSetStatus(WireModel):
     conditions: list[WorkloadCondition] | None = None
 
 
-@register(
-    ResourceInfo(
-        group="apps",
-        version="v1",
-        kind="StatefulSet",
-        plural="statefulsets",
-        singular="statefulset",
-        short_names=("sts",),
-        namespaced=True,
-        categories=("all",),
-        status_subresource=True,
-        scale=_SCALE,
-        builtin=True,
-        crd=False,
-    )
-)
+@register(_workload_info("StatefulSet", "sts", scale=_SCALE))
 class StatefulSet(Resource):
     open_schema = True
     spec: StatefulSetSpec | None = None
@@ -204,21 +190,7 @@ class DaemonSetStatus(WireModel):
     conditions: list[WorkloadCondition] | None = None
 
 
-@register(
-    ResourceInfo(
-        group="apps",
-        version="v1",
-        kind="DaemonSet",
-        plural="daemonsets",
-        singular="daemonset",
-        short_names=("ds",),
-        namespaced=True,
-        categories=("all",),
-        status_subresource=True,
-        builtin=True,
-        crd=False,
-    )
-)
+@register(_workload_info("DaemonSet", "ds"))
 class DaemonSet(Resource):
     open_schema = True
     spec: DaemonSetSpec | None = None
@@ -265,22 +237,7 @@ class ReplicaSetStatus(WireModel):
     conditions: list[WorkloadCondition] | None = None
 
 
-@register(
-    ResourceInfo(
-        group="apps",
-        version="v1",
-        kind="ReplicaSet",
-        plural="replicasets",
-        singular="replicaset",
-        short_names=("rs",),
-        namespaced=True,
-        categories=("all",),
-        status_subresource=True,
-        scale=_SCALE,
-        builtin=True,
-        crd=False,
-    )
-)
+@register(_workload_info("ReplicaSet", "rs", scale=_SCALE))
 class ReplicaSet(Resource):
     open_schema = True
     spec: ReplicaSetSpec | None = None

@@ -24,9 +24,9 @@ from openyurt.core.api._base import (
     ResourceInfo,
     Schemaless,
     SchemaRef,
-    Time,
     WireModel,
 )
+from openyurt.core.api._conditions import OpenYurtCondition
 from openyurt.core.api._resource import Resource, register
 
 GROUP = "iot.openyurt.io"
@@ -37,17 +37,6 @@ DEPLOYMENT_SPEC_SCHEMA = "io.k8s.api.apps.v1.DeploymentSpec"
 SERVICE_SPEC_SCHEMA = "io.k8s.api.core.v1.ServiceSpec"
 
 _AGE = PrinterColumn("AGE", ".metadata.creationTimestamp", "date")
-
-
-class IotCondition(WireModel):
-    """OpenYurt's own condition struct (IoT kinds): no observedGeneration and no schema checks."""
-
-    type: str | None = None
-    status: str | None = None
-    #: A zero time is written as null by Go.
-    last_transition_time: Time | None = None
-    reason: str | None = None
-    message: str | None = None
 
 
 # --------------------------------------------------------------------------------------------------
@@ -91,7 +80,7 @@ class DeviceStatus(WireModel):
     edge_id: str | None = None
     admin_state: str | None = None
     operating_state: str | None = None
-    conditions: list[IotCondition] | None = None
+    conditions: list[OpenYurtCondition] | None = None
 
 
 def _mirror_columns(what: str, *, managed: bool) -> tuple[PrinterColumn, ...]:
@@ -142,7 +131,7 @@ class DeviceServiceStatus(WireModel):
     last_connected: Int64 | None = None
     last_reported: Int64 | None = None
     admin_state: str | None = None
-    conditions: list[IotCondition] | None = None
+    conditions: list[OpenYurtCondition] | None = None
 
 
 @register(
@@ -281,7 +270,7 @@ class PlatformAdminStatus(WireModel):
     service_ready_replicas: Int32 | None = None
     deployment_replicas: Int32 | None = None
     deployment_ready_replicas: Int32 | None = None
-    conditions: list[IotCondition] | None = None
+    conditions: list[OpenYurtCondition] | None = None
 
 
 @register(

@@ -15,8 +15,9 @@ from typing import Self
 from pydantic import Field
 
 from openyurt.core.api._base import FieldError, Int32, PrinterColumn, ResourceInfo, WireModel
+from openyurt.core.api._conditions import OpenYurtCondition
 from openyurt.core.api._resource import Resource, register
-from openyurt.core.api.iot_v1alpha1 import GROUP, IotCondition
+from openyurt.core.api.iot_v1alpha1 import GROUP
 
 VERSION = "v1beta1"
 
@@ -53,7 +54,7 @@ class PlatformAdminStatus(WireModel):
     initialized: bool | None = None
     ready_component_num: Int32 | None = None
     unready_component_num: Int32 | None = None
-    conditions: list[IotCondition] | None = None
+    conditions: list[OpenYurtCondition] | None = None
 
 
 @register(

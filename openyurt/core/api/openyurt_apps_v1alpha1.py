@@ -29,6 +29,7 @@ from openyurt.core.api._base import (
     StrMap,
     WireModel,
 )
+from openyurt.core.api._conditions import OpenYurtCondition
 from openyurt.core.api._resource import Resource, register, register_conversion
 from openyurt.core.api.core_v1 import NodeSelectorRequirement, NodeSelectorTerm, Taint, Toleration
 from openyurt.core.api.meta_v1 import LabelSelector, canonical_json, selector_errors, selector_matches
@@ -39,7 +40,6 @@ from openyurt.core.api.openyurt_apps_v1beta1 import (
     DeploymentTemplateSpec,
     StatefulSetTemplateSpec,
     WorkloadTemplate,
-    YurtAppSetCondition,
     default_pull_policy,
     pod_template_errors,
     template_labels,
@@ -153,7 +153,7 @@ class YurtAppSetStatus(WireModel):
     observed_generation: Int64 | None = None
     collision_count: Int32 | None = None
     current_revision: str
-    conditions: list[YurtAppSetCondition] | None = None
+    conditions: list[OpenYurtCondition] | None = None
     workload_summary: list[WorkloadSummary] | None = None
     overrider_ref: str | None = None
     pool_replicas: dict[str, Int32] | None = None
@@ -357,7 +357,7 @@ class YurtAppDaemonStatus(WireModel):
     observed_generation: Int64 | None = None
     collision_count: Int32 | None = None
     current_revision: str
-    conditions: list[YurtAppSetCondition] | None = None
+    conditions: list[OpenYurtCondition] | None = None
     overrider_ref: str | None = None
     workload_summary: list[WorkloadSummary] | None = None
     template_type: str

@@ -28,11 +28,11 @@ from openyurt.core.api._base import (
     ResourceInfo,
     Schemaless,
     StrMap,
-    Time,
     WireModel,
     errors_from_pydantic,
     json_type_name,
 )
+from openyurt.core.api._conditions import OpenYurtCondition
 from openyurt.core.api._resource import Resource, register, register_conversion
 from openyurt.core.api.core_v1 import Taint
 from openyurt.core.api.meta_v1 import (
@@ -449,19 +449,11 @@ class YurtAppSetSpec(WireModel):
     revision_history_limit: Int32 | None = Field(default=None, description="ControllerRevisions kept (default 10).")
 
 
-class YurtAppSetCondition(WireModel):
-    type: str | None = None
-    status: str | None = None
-    last_transition_time: Time | None = None
-    reason: str | None = None
-    message: str | None = None
-
-
 class YurtAppSetStatus(WireModel):
     observed_generation: Int64 | None = None
     collision_count: Int32 | None = None
     current_revision: str
-    conditions: list[YurtAppSetCondition] | None = None
+    conditions: list[OpenYurtCondition] | None = None
     ready_workloads: Int32
     updated_workloads: Int32 | None = None
     total_workloads: Int32
@@ -633,7 +625,6 @@ __all__ = [
     "WorkloadTemplate",
     "WorkloadTweak",
     "YurtAppSet",
-    "YurtAppSetCondition",
     "YurtAppSetSpec",
     "YurtAppSetStatus",
 ]

@@ -14,6 +14,7 @@ from pydantic import Field
 
 from openyurt.core import wellknown
 from openyurt.core.api._base import FieldError, Int32, PrinterColumn, ResourceInfo, StrMap, Time, WireModel
+from openyurt.core.api._conditions import OpenYurtCondition
 from openyurt.core.api._resource import Resource, register
 from openyurt.core.api.core_v1 import Taint
 from openyurt.core.api.meta_v1 import annotation_errors
@@ -107,16 +108,6 @@ class Leader(WireModel):
     address: str = Field(description="The leader node's InternalIP.")
 
 
-class NodePoolCondition(WireModel):
-    """OpenYurt's own condition struct: no observedGeneration, nothing schema-checked."""
-
-    type: str | None = None
-    status: str | None = None
-    last_transition_time: Time | None = None
-    reason: str | None = None
-    message: str | None = None
-
-
 class NodePoolStatus(WireModel):
     ready_node_num: Int32 | None = None
     unready_node_num: Int32 | None = None
@@ -124,7 +115,7 @@ class NodePoolStatus(WireModel):
     leader_endpoints: list[Leader] | None = None
     leader_num: Int32 | None = None
     leader_last_elected_time: Time | None = None
-    conditions: list[NodePoolCondition] | None = None
+    conditions: list[OpenYurtCondition] | None = None
 
 
 @register(

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from openyurt.core.api import iot_v1alpha1, iot_v1alpha2, iot_v1beta1
 from openyurt.core.api._base import FieldError, ObjectInvalid, SchemaRef
 from openyurt.core.api._resource import Resource, check_object, convert_object, parse_object, unknown_fields
 from openyurt.core.api.meta_v1 import ObjectMeta
+from tests.unit.api.helpers import assert_fixtures_covered, assert_round_trips, at, fixture_loader
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "iot"
 FIXTURE_KINDS: dict[str, type[Resource]] = {
     "device.yaml": iot_v1alpha1.Device,
     "deviceservice.yaml": iot_v1alpha1.DeviceService,
@@ -25,17 +23,7 @@ FIXTURE_KINDS: dict[str, type[Resource]] = {
 }
 
 
-def _data(name: str) -> dict[str, Any]:
-    with (FIXTURES / name).open() as fh:
-        data = yaml.safe_load(fh)
-    assert isinstance(data, dict)
-    return data
-
-
-def _at(data: Any, path: list[Any]) -> Any:
-    for p in path:
-        data = data[p]
-    return data
+_data = fixture_loader("iot")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -43,15 +31,13 @@ def _at(data: Any, path: list[Any]) -> Any:
 
 
 def test_every_fixture_file_is_covered() -> None:
-    assert {p.name for p in FIXTURES.glob("*.yaml")} == set(FIXTURE_KINDS)
+    assert_fixtures_covered("iot", FIXTURE_KINDS)
 
 
 @pytest.mark.parametrize("name", sorted(FIXTURE_KINDS))
 def test_fixture_round_trips(name: str) -> None:
     data = _data(name)
-    obj = parse_object(data)
-    assert type(obj) is FIXTURE_KINDS[name]
-    assert obj.to_wire() == data
+    obj = assert_round_trips(data, FIXTURE_KINDS[name])
     assert parse_object(obj.to_wire()) == obj
 
 
@@ -148,7 +134,7 @@ BAD_TYPES = [
 @pytest.mark.parametrize(("fixture", "loc", "value", "path"), BAD_TYPES)
 def test_wrong_types_name_the_field(fixture: str, loc: list[Any], value: Any, path: str) -> None:
     data = _data(fixture)
-    _at(data, loc[:-1])[loc[-1]] = value
+    at(data, loc[:-1])[loc[-1]] = value
     with pytest.raises(ObjectInvalid) as info:
         parse_object(data)
     assert path in [e.path for e in info.value.errors]
@@ -175,7 +161,7 @@ MISSING_REQUIRED = [
 @pytest.mark.parametrize(("fixture", "loc"), MISSING_REQUIRED)
 def test_missing_required_fields_are_named(fixture: str, loc: list[Any]) -> None:
     data = _data(fixture)
-    del _at(data, loc[:-1])[loc[-1]]
+    del at(data, loc[:-1])[loc[-1]]
     path = ".".join(f"[{p}]" if isinstance(p, int) else p for p in loc).replace(".[", "[")
     with pytest.raises(ObjectInvalid) as info:
         parse_object(data)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from openyurt.core.api import network_v1alpha1
 from openyurt.core.api._base import ObjectInvalid, PrinterColumn
@@ -14,28 +12,22 @@ from openyurt.core.api._resource import check_object, kind_class, parse_object, 
 from openyurt.core.api.core_v1 import LoadBalancerIngress, LoadBalancerStatus
 from openyurt.core.api.meta_v1 import ObjectMeta
 from openyurt.core.api.network_v1alpha1 import PoolService, PoolServiceSpec, PoolServiceStatus
+from tests.unit.api.helpers import assert_fixtures_covered, assert_round_trips, fixture_loader
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "network"
 NAMES = ["poolservice.yaml", "poolservice-go-zero.yaml"]
 
 
-def _data(name: str) -> dict[str, Any]:
-    with (FIXTURES / name).open() as fh:
-        data = yaml.safe_load(fh)
-    assert isinstance(data, dict)
-    return data
+_data = fixture_loader("network")
 
 
 def test_every_fixture_file_is_covered() -> None:
-    assert {p.name for p in FIXTURES.glob("*.yaml")} == set(NAMES)
+    assert_fixtures_covered("network", NAMES)
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_fixture_round_trips(name: str) -> None:
     data = _data(name)
-    obj = parse_object(data)
-    assert type(obj) is PoolService
-    assert obj.to_wire() == data
+    obj = assert_round_trips(data, PoolService)
     assert unknown_fields(obj) == []
     assert check_object(data).to_wire() == data  # no webhook: nothing defaulted, nothing rejected
 

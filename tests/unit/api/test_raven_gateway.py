@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import copy
-from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from openyurt.core.api import raven_v1alpha1, raven_v1beta1
 from openyurt.core.api._base import FieldError, ObjectInvalid, PrinterColumn
 from openyurt.core.api._resource import check_object, convert_object, kind_class, parse_object, unknown_fields
 from openyurt.core.api.meta_v1 import LabelSelector, ObjectMeta
 from openyurt.core.api.raven_v1beta1 import Endpoint, Gateway, GatewaySpec, ProxyConfiguration, TunnelConfiguration
+from tests.unit.api.helpers import assert_fixtures_covered, assert_round_trips, at, fixture_loader
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "raven"
 FIXTURE_KINDS = {
     "gateway-v1beta1-cloud.yaml": raven_v1beta1.Gateway,
     "gateway-v1beta1-edge-nat.yaml": raven_v1beta1.Gateway,
@@ -24,17 +22,7 @@ FIXTURE_KINDS = {
 }
 
 
-def _data(name: str) -> dict[str, Any]:
-    with (FIXTURES / name).open() as fh:
-        data = yaml.safe_load(fh)
-    assert isinstance(data, dict)
-    return data
-
-
-def _at(data: Any, path: list[Any]) -> Any:
-    for p in path:
-        data = data[p]
-    return data
+_data = fixture_loader("raven")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -42,15 +30,13 @@ def _at(data: Any, path: list[Any]) -> Any:
 
 
 def test_every_fixture_file_is_covered() -> None:
-    assert {p.name for p in FIXTURES.glob("*.yaml")} == set(FIXTURE_KINDS)
+    assert_fixtures_covered("raven", FIXTURE_KINDS)
 
 
 @pytest.mark.parametrize("name", sorted(FIXTURE_KINDS))
 def test_fixture_round_trips(name: str) -> None:
     data = _data(name)
-    obj = parse_object(data)
-    assert type(obj) is FIXTURE_KINDS[name]
-    assert obj.to_wire() == data
+    obj = assert_round_trips(data, FIXTURE_KINDS[name])
     assert unknown_fields(obj) == []
 
 
@@ -138,7 +124,7 @@ BAD_TYPES = [
 @pytest.mark.parametrize(("fixture", "loc", "value", "path"), BAD_TYPES)
 def test_wrong_types_name_the_field(fixture: str, loc: list[Any], value: Any, path: str) -> None:
     data = _data(fixture)
-    _at(data, loc[:-1])[loc[-1]] = value
+    at(data, loc[:-1])[loc[-1]] = value
     with pytest.raises(ObjectInvalid) as info:
         parse_object(data)
     assert path in [e.path for e in info.value.errors]
@@ -159,7 +145,7 @@ MISSING_REQUIRED = [
 @pytest.mark.parametrize(("fixture", "loc", "path"), MISSING_REQUIRED)
 def test_missing_required_fields_are_named(fixture: str, loc: list[Any], path: str) -> None:
     data = _data(fixture)
-    del _at(data, loc[:-1])[loc[-1]]
+    del at(data, loc[:-1])[loc[-1]]
     with pytest.raises(ObjectInvalid) as info:
         parse_object(data)
     assert FieldError(path, "Required value", "FieldValueRequired") in info.value.errors
