@@ -32,7 +32,6 @@ from openyurt.adapters.kube.protocols import (
     WireObject,
     to_wire,
 )
-from openyurt.core.api import _resource as registry
 from openyurt.errors import ApiError, NotFoundError, UnavailableError, from_status
 
 _PATCH_TYPES: dict[str, str] = {
@@ -70,12 +69,21 @@ class AsyncioClient:
 
     @classmethod
     async def from_kubeconfig(
-        cls, path: str | Path, *, context: str | None = None, request_timeout: float = 30.0
+        cls,
+        path: str | Path,
+        *,
+        context: str | None = None,
+        request_timeout: float = 30.0,
+        user_agent: str | None = None,
     ) -> AsyncioClient:
+        """A client for a kubeconfig file; ``user_agent`` replaces kubernetes-asyncio's own (servers and
+        proxies such as yurthub tell components apart by it: ``kubelet/...``, ``kube-proxy/...``)."""
         try:
             api = await new_client_from_config(config_file=str(path), context=context, persist_config=False)
         except (ConfigException, OSError, ValueError) as exc:
             raise ApiError(0, "BadConfig", f"cannot load kubeconfig {path}: {exc}") from exc
+        if user_agent is not None:
+            api.user_agent = user_agent
         return cls(api, request_timeout=request_timeout)
 
     async def close(self) -> None:
@@ -143,15 +151,9 @@ class AsyncioClient:
     # Types and paths
 
     def resource_type(self, api_version: str, kind: str) -> ResourceType | None:
-        rt = self._types.get((api_version, kind))
+        rt = self._types.get((api_version, kind)) or ResourceType.registered(api_version, kind)
         if rt is not None:
-            return rt
-        cls = registry.kind_class(api_version, kind)
-        if cls is None:
-            return None
-        info = cls.info
-        rt = ResourceType(api_version, kind, info.plural, info.namespaced, info.status_subresource)
-        self._types[(api_version, kind)] = rt
+            self._types[(api_version, kind)] = rt
         return rt
 
     async def resolve(self, api_version: str, kind: str) -> ResourceType:
@@ -319,6 +321,7 @@ class AsyncioClient:
         uid: str | None = None,
         resource_version: str | None = None,
         propagation_policy: PropagationPolicy | None = None,
+        grace_period_seconds: int | None = None,
     ) -> None:
         rt = await self.resolve(api_version, kind)
         options: dict[str, Any] = {"apiVersion": "v1", "kind": "DeleteOptions"}
@@ -327,12 +330,24 @@ class AsyncioClient:
             options["preconditions"] = preconditions
         if propagation_policy:
             options["propagationPolicy"] = propagation_policy
+        if grace_period_seconds is not None:
+            options["gracePeriodSeconds"] = grace_period_seconds
         await self._call("DELETE", self._path(rt, namespace, name), body=options)
+
+    async def bind_pod(self, namespace: str, name: str, node_name: str) -> None:
+        rt = await self.resolve("v1", "Pod")
+        body = {
+            "apiVersion": "v1",
+            "kind": "Binding",
+            "metadata": {"name": name, "namespace": namespace},
+            "target": {"apiVersion": "v1", "kind": "Node", "name": node_name},
+        }
+        await self._call("POST", self._path(rt, namespace, name, "binding"), body=body)
 
     # ------------------------------------------------------------------------------------------
     # Watch
 
-    def watch(
+    async def watch(
         self,
         api_version: str,
         kind: str,
@@ -344,28 +359,8 @@ class AsyncioClient:
         allow_bookmarks: bool = True,
         timeout_seconds: int | None = None,
     ) -> AsyncIterator[WatchEvent]:
-        return self._watch(
-            api_version,
-            kind,
-            namespace,
-            resource_version,
-            label_selector,
-            field_selector,
-            allow_bookmarks,
-            timeout_seconds,
-        )
-
-    async def _watch(
-        self,
-        api_version: str,
-        kind: str,
-        namespace: str | None,
-        resource_version: str | None,
-        label_selector: str | None,
-        field_selector: str | None,
-        allow_bookmarks: bool,
-        timeout_seconds: int | None,
-    ) -> AsyncIterator[WatchEvent]:
+        # an async generator: calling it returns the iterator at once, and nothing is sent before the
+        # first ``anext`` (as the protocol's plain ``def`` promises)
         rt = await self.resolve(api_version, kind)
         query: list[tuple[str, str]] = [("watch", "true")]
         if resource_version is not None:

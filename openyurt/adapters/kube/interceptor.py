@@ -31,7 +31,9 @@ from openyurt.errors import (
     UnavailableError,
 )
 
-Verb = Literal["get", "list", "create", "update", "patch", "delete", "update_status", "patch_status", "watch"]
+Verb = Literal[
+    "get", "list", "create", "update", "patch", "delete", "update_status", "patch_status", "bind_pod", "watch"
+]
 #: ``override(inner, *args, **kwargs)``; for "watch" it returns an async iterator instead of a coroutine.
 Override = Callable[..., Any]
 ErrorFactory = Callable[[], ApiError]
@@ -226,6 +228,7 @@ class Interceptor:
         uid: str | None = None,
         resource_version: str | None = None,
         propagation_policy: PropagationPolicy | None = None,
+        grace_period_seconds: int | None = None,
     ) -> None:
         await self._call(
             "delete",
@@ -236,7 +239,11 @@ class Interceptor:
             uid=uid,
             resource_version=resource_version,
             propagation_policy=propagation_policy,
+            grace_period_seconds=grace_period_seconds,
         )
+
+    async def bind_pod(self, namespace: str, name: str, node_name: str) -> None:
+        await self._call("bind_pod", namespace, name, node_name)
 
     def watch(
         self,

@@ -9,8 +9,9 @@ label/field selectors, consistent paginated lists, watches that replay history f
 server, so where it matters it answers with the same Status messages.
 
 Not modelled: admission beyond metadata and model parsing, namespace existence, garbage collection,
-graceful pod deletion, server-side apply. Tests can ``compact()`` history, ``disconnect_watches()``
-(a server restart as watchers see it) and ``emit_bookmark()``.
+graceful pod deletion (a grace period is accepted; every delete is immediate), server-side apply.
+``bind_pod`` sets ``spec.nodeName`` as ``pods/binding`` does. Tests can ``compact()`` history,
+``disconnect_watches()`` (a server restart as watchers see it) and ``emit_bookmark()``.
 """
 
 from __future__ import annotations
@@ -142,15 +143,9 @@ class MemoryClient:
     # Types
 
     def resource_type(self, api_version: str, kind: str) -> ResourceType | None:
-        rt = self._types.get((api_version, kind))
+        rt = self._types.get((api_version, kind)) or ResourceType.registered(api_version, kind)
         if rt is not None:
-            return rt
-        cls = registry.kind_class(api_version, kind)
-        if cls is None:
-            return None
-        info = cls.info
-        rt = ResourceType(api_version, kind, info.plural, info.namespaced, info.status_subresource)
-        self._types[(api_version, kind)] = rt
+            self._types[(api_version, kind)] = rt
         return rt
 
     async def resolve(self, api_version: str, kind: str) -> ResourceType:
@@ -456,7 +451,9 @@ class MemoryClient:
         uid: str | None = None,
         resource_version: str | None = None,
         propagation_policy: PropagationPolicy | None = None,
+        grace_period_seconds: int | None = None,
     ) -> None:
+        # graceful pod deletion is not modelled: every delete is immediate, whatever the grace period
         self.calls.append("delete")
         rt = self._type(api_version, kind)
         key = self._key(rt, name, namespace)
@@ -496,6 +493,29 @@ class MemoryClient:
             return None
         self._commit("DELETED", key, _copy(old), old)
         return None
+
+    async def bind_pod(self, namespace: str, name: str, node_name: str) -> None:
+        """Set ``spec.nodeName`` of an unassigned pod, as the API server's ``pods/binding`` does."""
+        self.calls.append("bind_pod")
+        rt = self._type("v1", "Pod")
+        if not node_name:
+            binding = ResourceType("v1", "Binding", "bindings", True)
+            raise self._invalid(binding, name, [StatusCause("FieldValueRequired", "Required value", "target.name")])
+        key = self._key(rt, name, namespace)
+        old = self._objects.get(key)
+        if old is None:
+            raise self._not_found(rt, name)
+        assigned = (old.get("spec") or {}).get("nodeName")
+        if assigned:
+            raise ConflictError(
+                409,
+                "Conflict",
+                f'Operation cannot be fulfilled on pods/binding "{name}": '
+                f'pod {name} is already assigned to node "{assigned}"',
+            )
+        new = _copy(old)
+        new.setdefault("spec", {})["nodeName"] = node_name
+        self._write(rt, key, old, new, "")
 
     # ------------------------------------------------------------------------------------------
     # Watch

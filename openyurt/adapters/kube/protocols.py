@@ -14,6 +14,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 import attrs
 
+from openyurt.core.api import _resource as registry
 from openyurt.core.api._base import WireModel
 
 #: What writers accept: wire data or a model (turned into wire data on the way out).
@@ -40,6 +41,15 @@ class ResourceType:
     @property
     def version(self) -> str:
         return self.api_version.rpartition("/")[2]
+
+    @classmethod
+    def registered(cls, api_version: str, kind: str) -> ResourceType | None:
+        """The address of a kind we model (from the kind registry), or None."""
+        model = registry.kind_class(api_version, kind)
+        if model is None:
+            return None
+        info = model.info
+        return cls(api_version, kind, info.plural, info.namespaced, info.status_subresource)
 
 
 @attrs.frozen
@@ -133,8 +143,13 @@ class ObjectWriter(Protocol):
         uid: str | None = None,
         resource_version: str | None = None,
         propagation_policy: PropagationPolicy | None = None,
+        grace_period_seconds: int | None = None,
     ) -> None:
-        """Raises NotFoundError; ConflictError when a precondition fails."""
+        """Raises NotFoundError; ConflictError when a precondition fails.
+
+        ``grace_period_seconds`` (pods that run on a node): how long the kubelet has to stop them; 0 ends
+        a graceful deletion at once. None leaves it to the server (the pod's own period).
+        """
         ...
 
 
@@ -152,6 +167,16 @@ class StatusWriter(Protocol):
         *,
         patch_type: PatchType = "merge",
     ) -> dict[str, Any]: ...
+
+
+@runtime_checkable
+class PodBinder(Protocol):
+    async def bind_pod(self, namespace: str, name: str, node_name: str) -> None:
+        """Assign a pod to a node, as a scheduler does (``POST pods/{name}/binding``).
+
+        Raises NotFoundError for a missing pod, ConflictError when it is already assigned.
+        """
+        ...
 
 
 @runtime_checkable
@@ -188,7 +213,7 @@ class LeaseClient(Protocol):
 
 
 @runtime_checkable
-class Client(ObjectReader, ObjectWriter, StatusWriter, WatchSource, Protocol):
+class Client(ObjectReader, ObjectWriter, StatusWriter, PodBinder, WatchSource, Protocol):
     """Everything at once, plus lifecycle; what adapters implement."""
 
     def resource_type(self, api_version: str, kind: str) -> ResourceType | None:

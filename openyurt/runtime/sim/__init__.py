@@ -21,8 +21,6 @@ from openyurt.runtime.sim.client import (
     USER_AGENT_CONTROLLERS,
     USER_AGENT_KUBE_PROXY,
     USER_AGENT_KUBELET,
-    SimClient,
-    bind_pod,
     delete_pod_now,
 )
 from openyurt.runtime.sim.endpointslices import EndpointSliceController
@@ -54,12 +52,10 @@ __all__ = [
     "ProxyService",
     "ReplicaSetController",
     "Scheduler",
-    "SimClient",
     "SimComponent",
     "SimControlPlane",
     "StatefulSetController",
     "WorkloadControllers",
-    "bind_pod",
     "delete_pod_now",
 ]
 

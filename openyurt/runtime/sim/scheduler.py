@@ -18,7 +18,6 @@ from openyurt.core.sim.scheduling import choose_node, wants_default_scheduler
 from openyurt.errors import ConflictError, NotFoundError
 from openyurt.runtime.controller import Controller, Request, Result
 from openyurt.runtime.sim._base import SimComponent
-from openyurt.runtime.sim.client import bind_pod
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +75,7 @@ class Scheduler(SimComponent):
         if node is None:
             return Result(requeue_after=self.retry_interval)
         try:
-            await bind_pod(self.client, req.namespace, req.name, node)
+            await self.client.bind_pod(req.namespace, req.name, node)
         except (ConflictError, NotFoundError) as exc:
             log.info("%s: %s not bound: %s", self.name, req, exc)
             return None

@@ -55,6 +55,8 @@ def _status_differs(current: Mapping[str, Any], wanted: Mapping[str, Any]) -> bo
 class _WorkloadController(SimComponent):
     api_version = "apps/v1"
     kind = ""
+    #: (apiVersion, kind) of what this kind controls: a change to one requeues its controller owner.
+    owns: tuple[tuple[str, str], ...] = (("v1", "Pod"),)
 
     def __init__(
         self,
@@ -70,6 +72,8 @@ class _WorkloadController(SimComponent):
         self.pods: Informer = self.informers.informer("v1", "Pod")
         self.ctl = Controller(self.name, self._reconcile, clock=clock)
         self.ctl.watch(self.objects)
+        for api_version, kind in self.owns:
+            self.ctl.watch(self.informers.informer(api_version, kind), _owner_mapper(self.kind))
         self.controllers.append(self.ctl)
 
     def suffix(self) -> str:
@@ -119,17 +123,6 @@ class ReplicaSetController(_WorkloadController):
 
     kind = "ReplicaSet"
 
-    def __init__(
-        self,
-        client: Client,
-        clock: Clock,
-        *,
-        informers: InformerFactory | None = None,
-        rng: random.Random | None = None,
-    ) -> None:
-        super().__init__(client, clock, informers=informers, rng=rng)
-        self.ctl.watch(self.pods, _owner_mapper("ReplicaSet"))
-
     async def sync(self, rs: dict[str, Any]) -> Result | None:
         ns = str(meta(rs).get("namespace") or "")
         pods = await owned(self.client, "v1", "Pod", rs, ns)
@@ -150,18 +143,7 @@ class DeploymentController(_WorkloadController):
     """Deployment → ReplicaSet ``<deploy>-<hash>``; a template change moves every replica to a new one."""
 
     kind = "Deployment"
-
-    def __init__(
-        self,
-        client: Client,
-        clock: Clock,
-        *,
-        informers: InformerFactory | None = None,
-        rng: random.Random | None = None,
-    ) -> None:
-        super().__init__(client, clock, informers=informers, rng=rng)
-        self.replicasets = self.informers.informer("apps/v1", "ReplicaSet")
-        self.ctl.watch(self.replicasets, _owner_mapper("Deployment"))
+    owns = (("apps/v1", "ReplicaSet"),)
 
     async def sync(self, deploy: dict[str, Any]) -> Result | None:
         ns = str(meta(deploy).get("namespace") or "")
@@ -191,17 +173,6 @@ class StatefulSetController(_WorkloadController):
     """StatefulSet pods ``<sts>-<ordinal>`` with ControllerRevisions ``<sts>-<hash>``."""
 
     kind = "StatefulSet"
-
-    def __init__(
-        self,
-        client: Client,
-        clock: Clock,
-        *,
-        informers: InformerFactory | None = None,
-        rng: random.Random | None = None,
-    ) -> None:
-        super().__init__(client, clock, informers=informers, rng=rng)
-        self.ctl.watch(self.pods, _owner_mapper("StatefulSet"))
 
     async def sync(self, sts: dict[str, Any]) -> Result | None:
         ns = str(meta(sts).get("namespace") or "")
@@ -237,7 +208,6 @@ class DaemonSetController(_WorkloadController):
     ) -> None:
         super().__init__(client, clock, informers=informers, rng=rng)
         self.nodes = self.informers.informer("v1", "Node")
-        self.ctl.watch(self.pods, _owner_mapper("DaemonSet"))
         self.ctl.watch(self.nodes, lambda _n: [Request.of(ds) for ds in self.objects.list()])
 
     async def sync(self, ds: dict[str, Any]) -> Result | None:

@@ -126,7 +126,7 @@ class EdgeCluster:
         from openyurt.adapters.store.sqlite import SqliteStore
         from openyurt.runtime.manager.app import Manager
         from openyurt.runtime.manager.registry import select_controllers
-        from openyurt.runtime.sim import USER_AGENT_CONTROLLERS, SimClient, SimControlPlane
+        from openyurt.runtime.sim import USER_AGENT_CONTROLLERS, SimControlPlane
 
         cfg = self.cfg
         cfg.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -161,7 +161,9 @@ class EdgeCluster:
         self._manager_task = asyncio.create_task(self.manager.run(), name="yurt-manager")
         progress("yurt-manager: started")
 
-        sclient = await SimClient.connect(self.kubeconfig_path, user_agent=USER_AGENT_CONTROLLERS)
+        sclient = await AsyncioClient.from_kubeconfig(
+            self.kubeconfig_path, user_agent=USER_AGENT_CONTROLLERS, request_timeout=10.0
+        )
         self._stack.push_async_callback(sclient.close)
         self.sim = SimControlPlane(
             sclient, self.clock, node_grace_period=cfg.node_grace, monitor_period=cfg.monitor_period
@@ -183,7 +185,7 @@ class EdgeCluster:
 
     async def _start_node(self, node: EdgeNode) -> None:
         from openyurt.runtime.hub.main import Hub, HubConfig
-        from openyurt.runtime.sim import USER_AGENT_KUBE_PROXY, USER_AGENT_KUBELET, KubeProxy, NodeAgent, SimClient
+        from openyurt.runtime.sim import USER_AGENT_KUBE_PROXY, USER_AGENT_KUBELET, KubeProxy, NodeAgent
 
         cfg = self.cfg
         node.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -206,7 +208,7 @@ class EdgeCluster:
         await node.hub.start()
         hub_kc = node.dir / "kubeconfig"
         _write_private(hub_kc, kubeconfig(node.hub.proxy_url, self.token))
-        kclient = await SimClient.connect(hub_kc, user_agent=USER_AGENT_KUBELET, request_timeout=5.0)
+        kclient = await AsyncioClient.from_kubeconfig(hub_kc, user_agent=USER_AGENT_KUBELET, request_timeout=5.0)
         node.clients.append(kclient)
         node.agent = NodeAgent(
             kclient,
@@ -221,7 +223,7 @@ class EdgeCluster:
             status_interval=cfg.status_interval,
         )
         await node.agent.start()
-        pclient = await SimClient.connect(hub_kc, user_agent=USER_AGENT_KUBE_PROXY, request_timeout=5.0)
+        pclient = await AsyncioClient.from_kubeconfig(hub_kc, user_agent=USER_AGENT_KUBE_PROXY, request_timeout=5.0)
         node.clients.append(pclient)
         node.proxy = KubeProxy(pclient, self.clock, node_name=node.name)
         await node.proxy.start()

@@ -2,9 +2,9 @@
 
 Cases: create/get round trip; AlreadyExists, NotFound and Conflict arrive as our error classes with the
 server's message; unconditional and no-op updates; merge and JSON patches; delete with preconditions;
-label/field selectors; paginated lists; watch ordering, selector transitions, bookmarks-or-timeouts,
-410 after compaction; the status subresource split; finalizers; validation errors with causes;
-discovery of an unknown kind.
+pod binding and zero-grace pod deletes; label/field selectors; paginated lists; watch ordering,
+selector transitions, bookmarks-or-timeouts, 410 after compaction; the status subresource split;
+finalizers; validation errors with causes; discovery of an unknown kind.
 """
 
 from __future__ import annotations
@@ -119,6 +119,38 @@ async def test_delete_with_preconditions(kube: Backend, namespace: str) -> None:
         await kube.client.get("v1", "ConfigMap", "a", namespace)
     with pytest.raises(NotFoundError):
         await kube.client.delete("v1", "ConfigMap", "a", namespace)
+
+
+def pod(name: str, namespace: str, node: str | None = None) -> dict[str, Any]:
+    spec: dict[str, Any] = {"containers": [{"name": "c", "image": "nginx"}]}
+    if node:
+        spec["nodeName"] = node
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": namespace}, "spec": spec}
+
+
+async def test_bind_pod_assigns_a_node_once(kube: Backend, namespace: str) -> None:
+    created = await kube.client.create(pod("p", namespace))
+    await kube.client.bind_pod(namespace, "p", "node-1")
+    got = await kube.client.get("v1", "Pod", "p", namespace)
+    assert got["spec"]["nodeName"] == "node-1"
+    assert int(got["metadata"]["resourceVersion"]) > int(created["metadata"]["resourceVersion"])
+    with pytest.raises(ConflictError) as taken:
+        await kube.client.bind_pod(namespace, "p", "node-2")
+    assert taken.value.message == (
+        'Operation cannot be fulfilled on pods/binding "p": pod p is already assigned to node "node-1"'
+    )
+    with pytest.raises(NotFoundError) as missing:
+        await kube.client.bind_pod(namespace, "nope", "node-1")
+    assert missing.value.message == 'pods "nope" not found'
+    with pytest.raises(InvalidError):
+        await kube.client.bind_pod(namespace, "p", "")
+
+
+async def test_delete_with_zero_grace_period_is_immediate(kube: Backend, namespace: str) -> None:
+    obj = await kube.client.create(pod("p", namespace, node="node-1"))
+    await kube.client.delete("v1", "Pod", "p", namespace, uid=obj["metadata"]["uid"], grace_period_seconds=0)
+    with pytest.raises(NotFoundError):
+        await kube.client.get("v1", "Pod", "p", namespace)
 
 
 async def test_selectors_and_pagination(kube: Backend, namespace: str) -> None:

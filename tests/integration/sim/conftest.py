@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
+from openyurt.adapters.kube.asyncio_client import AsyncioClient
 from openyurt.adapters.store.sqlite import SqliteStore
 from openyurt.runtime.apiserver.app import ServerConfig
 from openyurt.runtime.apiserver.main import Running, kubeconfig, serve
-from openyurt.runtime.sim import SimClient
 
 
 async def until(pred: Callable[[], Any] | Callable[[], Awaitable[Any]], timeout: float, what: str) -> Any:
@@ -38,10 +38,10 @@ class Cluster:
     def __init__(self, running: Running, path: Path) -> None:
         self.running = running
         self.kubeconfig = path
-        self.clients: list[SimClient] = []
+        self.clients: list[AsyncioClient] = []
 
-    async def client(self, user_agent: str) -> SimClient:
-        c = await SimClient.connect(self.kubeconfig, user_agent=user_agent)
+    async def client(self, user_agent: str) -> AsyncioClient:
+        c = await AsyncioClient.from_kubeconfig(self.kubeconfig, user_agent=user_agent, request_timeout=10.0)
         self.clients.append(c)
         return c
 

@@ -6,6 +6,7 @@ import asyncio
 from typing import Any
 
 from openyurt.adapters.clock import RealClock
+from openyurt.adapters.kube.protocols import Client
 from openyurt.core import wellknown
 from openyurt.runtime.sim import (
     USER_AGENT_CONTROLLERS,
@@ -13,7 +14,6 @@ from openyurt.runtime.sim import (
     USER_AGENT_KUBELET,
     KubeProxy,
     NodeAgent,
-    SimClient,
     SimControlPlane,
 )
 
@@ -22,7 +22,7 @@ from .conftest import Cluster, until
 NS = "default"
 
 
-def agent(client: SimClient, n: int, pool: str, **kw: Any) -> NodeAgent:
+def agent(client: Client, n: int, pool: str, **kw: Any) -> NodeAgent:
     return NodeAgent(
         client,
         RealClock(),
@@ -51,7 +51,7 @@ def deployment(name: str, replicas: int, pool: str | None = None, image: str = "
     }
 
 
-async def pods_of(client: SimClient, app: str) -> list[dict[str, Any]]:
+async def pods_of(client: Client, app: str) -> list[dict[str, Any]]:
     return list((await client.list("v1", "Pod", NS, label_selector=f"app={app}")).items)
 
 
