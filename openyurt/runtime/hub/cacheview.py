@@ -208,6 +208,8 @@ class HubCache:
 
 #: Raw bytes a sink parses per deferred job (then it queues itself again behind other work).
 SINK_BATCH_BYTES: Final = 256 << 10
+#: A watch event the proxy parsed: its JSON line as sent (no newline) and the parsed event (None: no object).
+ParsedEvent = tuple[bytes, "WireDict | None"]
 _EVENT_PREFIXES: Final = ((b'{"type":"ADDED","object":', "ADDED"), (b'{"type":"MODIFIED","object":', "MODIFIED"))
 
 
@@ -224,7 +226,7 @@ class WatchSink:
     def __init__(self, cache: HubCache, req: HubRequest, *, gzipped: bool = False) -> None:
         self._cache = cache
         self._req = req
-        self._chunks: deque[bytes] = deque()
+        self._chunks: deque[bytes | list[ParsedEvent]] = deque()
         self._scheduled = False
         self._ended = False
         self._complete = False
@@ -238,6 +240,17 @@ class WatchSink:
         """Queue ``chunk`` (event-loop side: an append, and a wake-up when no job is queued)."""
         self._chunks.append(chunk)
         self._schedule()
+
+    def feed_events(self, events: list[ParsedEvent]) -> None:
+        """Queue events the proxy parsed already: ``(line, event)`` per event the client got, in order.
+
+        ``line`` is the event's JSON line as sent (no newline), ``event`` its parsed form (None: not a
+        JSON object, nothing to store). They are stored exactly as :meth:`feed`'s lines, unparsed again.
+        The list is the sink's from now on.
+        """
+        if events:
+            self._chunks.append(events)
+            self._schedule()
 
     def close(self, *, complete: bool = True) -> None:
         """End of stream; ``complete``: a last line without a newline is an event too (not when cut)."""
@@ -259,12 +272,24 @@ class WatchSink:
         size = 0
         while chunks and size < SINK_BATCH_BYTES:
             c = chunks.popleft()
+            if isinstance(c, list):
+                # parsed events: the bytes fed before them first, in stream order
+                if not self._broken:
+                    self._lines(taken, chunks)
+                    for line, event in c:
+                        self._stored(line, event)
+                taken = []
+                size += sum(len(line) for line, _ in c)
+                continue
             taken.append(c)
             size += len(c)
         if chunks:
             self._schedule()
-        if self._broken:
-            return
+        if not self._broken:
+            self._lines(taken, chunks)
+
+    def _lines(self, taken: list[bytes], chunks: deque[bytes | list[ParsedEvent]]) -> None:
+        """Split the raw ``taken`` chunks into lines and store each event (``chunks``: what is left)."""
         data = b"".join(taken)
         if self._inflate is not None and data:
             try:
@@ -286,24 +311,37 @@ class WatchSink:
             if line.strip():
                 self._event(line)
 
-    def _event(self, line: bytes) -> None:
+    def _cached_already(self, line: bytes) -> bool:
+        """Whether ``line`` adds/modifies an object whose exact bytes are cached under this request's keys."""
         for prefix, etype in _EVENT_PREFIXES:
             if line.startswith(prefix):
                 raw = _object_bytes(line, etype)
                 if raw is not None:
                     key = self._cache.disk.key_of(raw)
-                    if key is not None and key.startswith(self._prefix):
-                        return  # these exact bytes are cached under this request's keys already
+                    return key is not None and key.startswith(self._prefix)
                 break
+        return False
+
+    def _event(self, line: bytes) -> None:
+        if self._cached_already(line):
+            return  # storing it is a no-op
         try:
             event = json.loads(line)
         except ValueError:
             return
         if isinstance(event, dict):
-            try:
-                self._cache.store_watch_event(self._req, event, line)
-            except Exception:
-                log.exception("hub: caching a watch event of %s failed", self._req.path)
+            self._store(line, event)
+
+    def _stored(self, line: bytes, event: WireDict | None) -> None:
+        """A parsed event: the same rules as :meth:`_event`, without parsing ``line`` again."""
+        if event is not None and not self._cached_already(line):
+            self._store(line, event)
+
+    def _store(self, line: bytes, event: WireDict) -> None:
+        try:
+            self._cache.store_watch_event(self._req, event, line)
+        except Exception:
+            log.exception("hub: caching a watch event of %s failed", self._req.path)
 
 
 def _partial_version(req: HubRequest) -> str:

@@ -46,7 +46,7 @@ from openyurt.core.hub.filters import (
     raw_markers,
 )
 from openyurt.core.hub.requestinfo import HubRequest, is_hub_itself, make_request, request_deadline_seconds, route_of
-from openyurt.runtime.hub.cacheview import HubCache, dumps, encode_body
+from openyurt.runtime.hub.cacheview import HubCache, ParsedEvent, dumps, encode_body
 from openyurt.runtime.hub.cloud import Backend, Cloud
 from openyurt.runtime.hub.health import HealthChecker
 from openyurt.runtime.hub.metrics import HubMetrics
@@ -611,7 +611,8 @@ class Proxy:
         without any of the chain's :func:`raw_markers` pass unparsed; the rest are parsed once,
         filtered and re-encoded only when changed. What the client got is handed to a
         :class:`WatchSink` (before the write, so a cache read after the client saw an event sees it),
-        which parses and stores it on the cache's writer thread.
+        which parses and stores it on the cache's writer thread. A chain without markers parses every
+        event here, so the sink gets the parsed events with their lines and does not parse them again.
         """
         gzipped = upstream.headers.get("Content-Encoding", "").lower() == "gzip"
         markers = raw_markers(filters)
@@ -622,6 +623,9 @@ class Proxy:
         started.append(resp)
         inflate = zlib.decompressobj(16 + zlib.MAX_WBITS) if filters and gzipped else None
         sink = self.cache.watch_sink(req, gzipped=gzipped and not filters) if store else None
+        # every event is parsed on the way (no markers to skip any by): the sink takes the parsed ones
+        parsed = sink is not None and bool(filters) and markers is None
+        events: list[ParsedEvent] | None = None
         ctx = self.state.ctx
         pending = b""
         complete = False
@@ -637,17 +641,25 @@ class Proxy:
                     cut = chunk.rfind(b"\n") + 1
                     pending = chunk[cut:]
                     chunk = chunk[:cut]
+                    events = [] if parsed else None
                     if markers is None or any(m in chunk for m in markers):
-                        chunk = self._filter_lines(req, chunk, filters, markers, ctx)
+                        chunk = self._filter_lines(req, chunk, filters, markers, ctx, events)
                     if not chunk:
                         continue
                 if sink is not None:
-                    sink.feed(chunk)
+                    if events is not None:
+                        sink.feed_events(events)
+                    else:
+                        sink.feed(chunk)
                 await resp.write(chunk)
             if pending.strip():
-                tail = self._filter_lines(req, pending, filters, markers, ctx)
+                events = [] if parsed else None
+                tail = self._filter_lines(req, pending, filters, markers, ctx, events)
                 if sink is not None:
-                    sink.feed(tail)
+                    if events is not None:
+                        sink.feed_events(events)
+                    else:
+                        sink.feed(tail)
                 await resp.write(tail)
             complete = True
         finally:
@@ -664,30 +676,43 @@ class Proxy:
         filters: tuple[ObjectFilter, ...],
         markers: tuple[bytes, ...] | None,
         ctx: FilterContext,
+        events: list[ParsedEvent] | None = None,
     ) -> bytes:
-        """Newline-terminated events of ``data``, each through ``filters`` unless it holds no marker."""
+        """Newline-terminated events of ``data``, each through ``filters`` unless it holds no marker.
+
+        ``events``, when given, gets ``(line, parsed event)`` for each event sent (the line without
+        its newline; the event None when the line is no JSON object). Only with ``markers`` None:
+        every line is parsed then.
+        """
         out: list[bytes] = []
         for line in data.split(b"\n"):
             if not line.strip():
                 continue
             if markers is not None and not any(m in line for m in markers):
                 out.append(line + b"\n")
-            else:
-                out.append(self._watch_line(req, line, filters, ctx))
+                continue
+            sent, event = self._watch_event(req, line, filters, ctx)
+            if sent:
+                out.append(sent + b"\n")
+                if events is not None:
+                    events.append((sent, event))
         return b"".join(out)
 
-    def _watch_line(self, req: HubRequest, line: bytes, filters: tuple[ObjectFilter, ...], ctx: FilterContext) -> bytes:
+    def _watch_event(
+        self, req: HubRequest, line: bytes, filters: tuple[ObjectFilter, ...], ctx: FilterContext
+    ) -> tuple[bytes, dict[str, Any] | None]:
         """One event through the chain: parsed once, re-encoded only when a filter changed it.
 
-        An object the chain drops goes out as DELETED (``apply_to_watch_event``), so the client's
-        cache evicts it, and the sink deletes it from ours.
+        Returns the line to send (no newline; empty: none) and the event it holds (None when the line
+        is no JSON object). An object the chain drops goes out as DELETED (``apply_to_watch_event``),
+        so the client's cache evicts it, and the sink deletes it from ours.
         """
         try:
             event = json.loads(line)
         except ValueError:
-            return line + b"\n"
+            return line, None
         if not isinstance(event, dict):
-            return line + b"\n"
+            return line, None
         out_event: dict[str, Any] | None = event
         obj = event.get("object")
         av = obj.get("apiVersion") if isinstance(obj, dict) else None
@@ -696,8 +721,8 @@ class Proxy:
         except Exception:
             log.exception("hub: filters %s failed on a watch event of %s", [f.name for f in filters], req.path)
         if out_event is None:
-            return b""
-        return line + b"\n" if out_event is event else dumps(out_event) + b"\n"
+            return b"", None
+        return (line if out_event is event else dumps(out_event)), out_event
 
 
 Handler = Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]
