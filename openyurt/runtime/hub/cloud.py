@@ -140,6 +140,7 @@ class Cloud:
         self.user_agent = user_agent
         self._rr = 0
         self._session: aiohttp.ClientSession | None = None
+        self._ssl: ssl.SSLContext | bool | None = None
 
     @property
     def token(self) -> str | None:
@@ -149,12 +150,19 @@ class Cloud:
         self.creds.token = token
 
     @property
+    def tls(self) -> ssl.SSLContext | bool:
+        """TLS settings shared by every connection to the cloud (False: plain HTTP only)."""
+        if self._ssl is None:
+            needs_tls = any(b.url.startswith("https://") for b in self.backends)
+            self._ssl = ssl_context(self.creds) if needs_tls else False
+        return self._ssl
+
+    @property
     def session(self) -> aiohttp.ClientSession:
         if self._session is None:
-            needs_tls = any(b.url.startswith("https://") for b in self.backends)
             connector = aiohttp.TCPConnector(
                 limit=0,
-                ssl=ssl_context(self.creds) if needs_tls else False,
+                ssl=self.tls,
                 keepalive_timeout=60,
                 enable_cleanup_closed=False,
             )

@@ -15,7 +15,7 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,7 @@ from openyurt.core.hub.filters import (
 from openyurt.runtime.hub.admin import load_token, make_admin_app
 from openyurt.runtime.hub.cacheview import HubCache, dumps
 from openyurt.runtime.hub.cloud import Backend, Cloud, load_kubeconfig
+from openyurt.runtime.hub.fastlane import FastLaneServer
 from openyurt.runtime.hub.health import LEASE_NAMESPACE, HealthChecker
 from openyurt.runtime.hub.informers import Reflector
 from openyurt.runtime.hub.metrics import HubMetrics
@@ -129,6 +130,7 @@ class Hub:
         self.proxy_url = ""
         self.admin_url = ""
         self._runners: list[web.BaseRunner] = []
+        self.lane: FastLaneServer | None = None
         self.reflectors: dict[str, Reflector] = {}
 
     # ------------------------------------------------------------------ configuration
@@ -200,10 +202,10 @@ class Hub:
         )
         runner: web.BaseRunner = web.ServerRunner(server, handle_signals=False)
         await runner.setup()
-        site = web.TCPSite(runner, self.cfg.bind, self.cfg.port, backlog=1024, reuse_address=True)
-        await site.start()
         self._runners.append(runner)
-        port = int(runner.addresses[0][1])
+        # connections start on the fast lane; what it does not take is handed to ``server``
+        self.lane = FastLaneServer(self.proxy, self.cloud.tls, server)
+        port = await self.lane.start(self.cfg.bind, self.cfg.port)
         host = "127.0.0.1" if self.cfg.bind in ("0.0.0.0", "::", "") else self.cfg.bind
         self.proxy_url = f"http://{host}:{port}"
 
@@ -265,6 +267,8 @@ class Hub:
         for r in self.reflectors.values():
             await r.stop()
         await self.health.stop()
+        if self.lane is not None:
+            await self.lane.stop()
         for runner in reversed(self._runners):
             await runner.cleanup()
         await self.cloud.close()
@@ -296,6 +300,15 @@ async def serve(cfg: HubConfig) -> int:
             with contextlib.suppress(FileNotFoundError):
                 cfg.state_file.unlink()
     return 0
+
+
+def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop when installed: it halves the cost of each socket event on the request path."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
 
 
 def run(
@@ -345,7 +358,8 @@ def run(
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
-        return asyncio.run(serve(cfg))
+        with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+            return runner.run(serve(cfg))
     except (OSError, ValueError) as exc:
         print(f"hub: {exc}", file=sys.stderr)
         return 1

@@ -17,10 +17,11 @@ import logging
 import random
 import time
 import zlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Final
 
 import aiohttp
+import attrs
 from aiohttp import web
 from yarl import URL
 
@@ -45,6 +46,7 @@ from openyurt.core.hub.filters import (
     apply_to_watch_event,
     raw_markers,
 )
+from openyurt.core.hub.http1 import ResponseHead, parse_request_head
 from openyurt.core.hub.requestinfo import HubRequest, is_hub_itself, make_request, request_deadline_seconds, route_of
 from openyurt.runtime.hub.cacheview import HubCache, ParsedEvent, dumps, encode_body
 from openyurt.runtime.hub.cloud import Backend, Cloud
@@ -74,9 +76,13 @@ MIN_REQUEST_TIMEOUT: Final = 1800.0
 #: Lists whose answer is remembered (by upstream body fingerprint) to skip re-filtering/re-caching.
 LIST_MEMO_ENTRIES: Final = 64
 LIST_MEMO_MAX_BYTES: Final = 256 << 10
+#: Bytes all remembered answers may hold together (the hub's memory target is 60 MB).
+LIST_MEMO_BUDGET: Final = 4 << 20
 TRANSPORT_ERRORS: Final = (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, TimeoutError, OSError)
 #: Distinct requests whose classification (and metric children) are remembered.
 REQUEST_MEMO_ENTRIES: Final = 4096
+#: Distinct request heads whose fast-lane plan is remembered (heads are a few hundred bytes each).
+FAST_MEMO_ENTRIES: Final = 1024
 #: kubelet's Node GET: reads/writes of the Node before giving up (upstream: 5).
 NODE_ATTEMPTS: Final = 5
 DIRECT_TIMEOUT: Final = aiohttp.ClientTimeout(total=5, sock_connect=2)
@@ -116,6 +122,41 @@ class _Counters:
         self.cache_hits = cache_hits
 
 
+@attrs.frozen
+class FastRequest:
+    """What the fast lane does with one kind of request; the same for every repeat of its head.
+
+    Built from the request head and the hub's state at the time (``chain``, ``agents``, ``token``
+    say which), so a repeat is a dictionary hit while they stay the same objects.
+    """
+
+    req: HubRequest
+    store: bool
+    filters: tuple[ObjectFilter, ...]
+    #: end-to-end headers for the cloud (credentials and Accept as :meth:`Proxy._forward` sends them)
+    headers: tuple[tuple[str, str], ...]
+    #: the client's path and query exactly as received
+    target: str
+    deadline: float | None
+    keep_alive: bool
+    counters: _Counters
+    #: the answer memo's key, and the cache file of a get (both as :meth:`Proxy._readable_answer`)
+    memo_key: str
+    object_key: str | None
+    chain: FilterChain
+    agents: frozenset[str]
+    token: str | None
+    #: the request as sent to each cloud server, encoded once
+    wire: dict[str, bytes] = attrs.field(factory=dict, eq=False)
+
+    def encoded(self, url: str, authority: str) -> bytes:
+        out = self.wire.get(url)
+        if out is None:
+            lines = "".join(f"{k}: {v}\r\n" for k, v in self.headers)
+            out = self.wire[url] = f"GET {self.target} HTTP/1.1\r\nHost: {authority}\r\n{lines}\r\n".encode("latin-1")
+        return out
+
+
 class HubState:
     """What changes at run time: cache agents, the filter chain and what the filters know, readiness."""
 
@@ -152,13 +193,19 @@ class Proxy:
         self.metrics = metrics
         self.min_request_timeout = min_request_timeout
         self.now = now
-        self._list_memo: dict[str, tuple[tuple[int, int, int, int], bytes]] = {}
+        #: last readable answer per request: (cloud body, chain, ctx, what the client got)
+        self._list_memo: dict[str, tuple[bytes, FilterChain, FilterContext, bytes]] = {}
+        self._list_memo_bytes = 0
         self._requests: dict[tuple[str, str, str | None, str | None, str | None], HubRequest] = {}
         self._label_children: dict[tuple[str, str, str, str], _Counters] = {}
         self._ctx_base: FilterContext | None = None
         self._ctx_versions: dict[str, FilterContext] = {}
         #: consecutive kubelet Node GETs that found cache write errors (the Autonomy condition's counter)
         self._autonomy_failures = 0
+        #: connections the fast lane handed over mid-request, their request already counted
+        self._counted: dict[Any, bool] = {}
+        #: fast-lane plans by raw request head
+        self._fast: dict[bytes, FastRequest] = {}
 
     # ------------------------------------------------------------------ entry
 
@@ -178,10 +225,13 @@ class Proxy:
         )
         req = self._requests.get(key)
         if req is None:
-            req = make_request(request.method, request.path, request.query.items(), headers)
-            if len(self._requests) >= REQUEST_MEMO_ENTRIES:
-                self._requests.pop(next(iter(self._requests)))
-            self._requests[key] = req
+            req = self._remember(key, make_request(request.method, request.path, request.query.items(), headers))
+        return req
+
+    def _remember(self, key: tuple[str, str, str | None, str | None, str | None], req: HubRequest) -> HubRequest:
+        if len(self._requests) >= REQUEST_MEMO_ENTRIES:
+            self._requests.pop(next(iter(self._requests)))
+        self._requests[key] = req
         return req
 
     def _counters(self, req: HubRequest) -> _Counters:
@@ -199,7 +249,8 @@ class Proxy:
 
     async def handle(self, request: web.BaseRequest) -> web.StreamResponse:
         req = self._classify(request)
-        self._counters(req).requests.inc()
+        if not (self._counted and self._counted.pop(request.transport, False)):
+            self._counters(req).requests.inc()
         self.metrics.in_flight.inc()
         try:
             if not is_hub_itself(req.user_agent, self.node_name):
@@ -234,6 +285,120 @@ class Proxy:
 
     def _hit(self, req: HubRequest) -> None:
         self._counters(req).cache_hits.inc()
+
+    # ------------------------------------------------------------------ the fast lane (fastlane.py)
+
+    def fast_start(self, raw_head: bytes) -> tuple[FastRequest, Backend] | None:
+        """What the fast lane does with a request (``raw_head``: its head, final CRLFCRLF included) and
+        the cloud server it goes to; None to hand the request to aiohttp.
+
+        The fast lane takes what agents repeat all day: body-less GETs and LISTs of resources, online,
+        to a healthy cloud server, outside the kubelet Lease/Node special routes; they get exactly
+        what :meth:`_forward` would do. Raises :class:`HttpError` for a malformed head.
+        """
+        fr = self._fast.get(raw_head)
+        state = self.state
+        if fr is None or fr.chain is not state.chain or fr.agents is not state.agents or fr.token != self.cloud.token:
+            fr = self._fast_plan(raw_head)
+            if fr is None:
+                return None
+        req = fr.req
+        if state.ready_checks and not is_hub_itself(req.user_agent, self.node_name) and state.not_ready():
+            return None
+        backend = self.cloud.pick()
+        if backend is None:
+            return None
+        fr.counters.requests.inc()
+        self.metrics.in_flight.inc()
+        return fr, backend
+
+    def _fast_plan(self, raw_head: bytes) -> FastRequest | None:
+        head = parse_request_head(raw_head)
+        if head is None or head.method != "GET" or head.has_body:
+            return None
+        ua, client_accept, ctype = head.get("user-agent"), head.get("accept"), head.get("content-type")
+        key = ("GET", head.target, ua, client_accept, ctype)
+        req = self._requests.get(key)
+        if req is None:
+            url = URL(head.target, encoded=True)
+            headers = {k: v for k, v in (("User-Agent", ua), ("Accept", client_accept), ("Content-Type", ctype)) if v}
+            req = self._remember(key, make_request("GET", url.path, url.query.items(), headers))
+        info = req.info
+        if info.verb not in ("get", "list") or not info.is_resource_request:
+            return None
+        route = route_of(req, node_name=self.node_name)
+        if route == "kubelet_lease" or (route == "kubelet_node" and self._cacheable(req)):
+            return None
+        state = self.state
+        store = stores_response(req, state.agents) and self._cacheable(req)
+        filters: tuple[ObjectFilter, ...] = ()
+        if req.accept_as not in ("Table", "PartialObjectMetadata", "PartialObjectMetadataList"):
+            filters = state.chain.for_request(req)
+        accept: str | None = None
+        if store or filters:
+            accept = json_accept(req.accept)
+            if accept is None:
+                store, filters = False, ()
+        fr = FastRequest(
+            req=req,
+            store=store,
+            filters=filters,
+            headers=tuple(self._upstream_headers(head.headers, accept)),
+            target=head.target,
+            deadline=request_deadline_seconds(req),
+            keep_alive=head.keep_alive,
+            counters=self._counters(req),
+            memo_key=_memo_key(req),
+            object_key=request_key(req) if info.verb == "get" else None,
+            chain=state.chain,
+            agents=state.agents,
+            token=self.cloud.token,
+        )
+        # a list with a selector is cacheable or not depending on what the cache holds: never remembered
+        if not needs_list_selector_check(req):
+            if len(self._fast) >= FAST_MEMO_ENTRIES:
+                self._fast.pop(next(iter(self._fast)))
+            self._fast[raw_head] = fr
+        return fr
+
+    def fast_readable(self, fr: FastRequest, head: ResponseHead) -> bool:
+        """Whether the answer is read whole (filtered/cached) rather than relayed as it comes."""
+        if not (fr.store or fr.filters) or not 200 <= head.status <= 206:
+            return False
+        return (head.get("content-type") or "").split(";", 1)[0].strip() == JSON
+
+    def fast_answer(self, fr: FastRequest, head: ResponseHead, raw: bytes) -> tuple[bytes, Callable[[], None] | None]:
+        """A readable answer's body and its after-write store, as :meth:`_buffered`."""
+        encoding = head.get("content-encoding")
+        keys = (fr.memo_key, fr.object_key)
+        return self._readable_answer(fr.req, encoding or "", raw, fr.filters, fr.store, keys=keys)
+
+    def fast_headers(self, head: ResponseHead, *, readable: bool) -> list[tuple[str, str]]:
+        """The cloud's end-to-end headers for the client: a readable answer is sent decompressed and
+        re-framed, a relayed one keeps its encoding and length (as :meth:`_buffered`/:meth:`_passthrough`)."""
+        return self._copy_headers(head.headers, keep_length=not readable, keep_encoding=not readable)
+
+    def fast_failed(
+        self, fr: FastRequest, backend: Backend, timed_out: bool
+    ) -> Backend | tuple[int, bytes | None] | None:
+        """The cloud failed before the client got a byte (as :meth:`_transport_fallback`): another
+        healthy server for the same request, else the cache's answer; None: hand it to aiohttp."""
+        if not timed_out:
+            self.health.report_failure(backend)
+        other = self.cloud.pick()
+        if other is not None and other is not backend:
+            return other
+        d = offline.decide_on_transport_error(
+            fr.req, self.cache, cacheable=self._cacheable(fr.req), agents=self.state.agents
+        )
+        return self._simple_answer(fr.req, d)
+
+    def fast_handover(self, counted: Any) -> None:
+        """The fast lane hands a request it counted to aiohttp: do not count it again."""
+        self._counted[counted] = True
+
+    def fast_done(self) -> None:
+        self.metrics.in_flight.dec()
 
     # ------------------------------------------------------------------ kubelet's Node GET (§1.6)
 
@@ -343,15 +508,10 @@ class Proxy:
     async def _execute(
         self, request: web.BaseRequest, req: HubRequest, d: offline.OfflineDecision
     ) -> web.StreamResponse:
-        if d.action in ("serve_object", "serve_list"):
-            self._hit(req)
-            return json_response(d.status, encode_body(d.body or {}))
-        if d.action in ("not_found", "reject", "respond"):
-            if d.action == "respond" and d.status == 200:
-                self._hit(req)
-            if d.body is None:
-                return web.Response(status=d.status)
-            return json_response(d.status, encode_body(d.body))
+        simple = self._simple_answer(req, d)
+        if simple is not None:
+            status, body = simple
+            return web.Response(status=status) if body is None else json_response(status, body)
         if d.action == "watch_until_healthy":
             return await self._hold_watch(request, req, d.timeout_seconds)
         body = await request.read()
@@ -371,6 +531,17 @@ class Proxy:
                     self.cache.store_object(req, obj)
         return web.Response(status=201, body=body, headers={"Content-Type": ctype})
 
+    def _simple_answer(self, req: HubRequest, d: offline.OfflineDecision) -> tuple[int, bytes | None] | None:
+        """Status and JSON body of a decision that needs nothing from the request; None otherwise."""
+        if d.action in ("serve_object", "serve_list"):
+            self._hit(req)
+            return d.status, encode_body(d.body or {})
+        if d.action in ("not_found", "reject", "respond"):
+            if d.action == "respond" and d.status == 200:
+                self._hit(req)
+            return d.status, None if d.body is None else encode_body(d.body)
+        return None
+
     async def _hold_watch(self, request: web.BaseRequest, req: HubRequest, timeout: int | None) -> web.StreamResponse:
         """An offline watch: headers now, no events, end when the cloud is back (clients re-list)."""
         ctype = req.content_type if req.content_type and "*" not in req.content_type else JSON
@@ -387,13 +558,22 @@ class Proxy:
 
     # ------------------------------------------------------------------ online
 
-    def _upstream_headers(self, request: web.BaseRequest, accept: str | None) -> dict[str, str]:
-        headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP}
+    def _upstream_headers(self, headers: Iterable[tuple[str, str]], accept: str | None) -> list[tuple[str, str]]:
+        """The client's end-to-end headers, ``Accept`` rewritten when given, the hub's credentials
+        when the client brings none (a pod's own service-account token is kept, as upstream)."""
+        out: list[tuple[str, str]] = []
+        has_auth = False
+        for k, v in headers:
+            lk = k.lower()
+            if lk in HOP_BY_HOP or (accept is not None and lk == "accept"):
+                continue
+            has_auth = has_auth or lk == "authorization"
+            out.append((k, v))
         if accept is not None:
-            headers["Accept"] = accept
-        if "Authorization" not in request.headers:
-            headers.update(self.cloud.auth_headers())
-        return headers
+            out.append(("Accept", accept))
+        if not has_auth:
+            out.extend(self.cloud.auth_headers().items())
+        return out
 
     async def _forward(self, request: web.BaseRequest, req: HubRequest, backend: Backend) -> web.StreamResponse:
         info = req.info
@@ -408,7 +588,7 @@ class Proxy:
                 store, filters = False, ()
         save_doc = not info.is_resource_request and request.method == "GET" and _saved_nonresource(req.path)
         body = await request.read() if request.body_exists else None
-        headers = self._upstream_headers(request, accept)
+        headers = self._upstream_headers(request.headers.items(), accept)
         deadline = request_deadline_seconds(req)
         timeout = aiohttp.ClientTimeout(total=deadline, sock_connect=5)
         # the client's path and query exactly as received: no decode/re-quote round trip
@@ -446,8 +626,8 @@ class Proxy:
     async def _save_doc(self, req: HubRequest, upstream: aiohttp.ClientResponse, traffic: Any) -> web.StreamResponse:
         raw = await upstream.read()
         traffic.inc(len(raw))
-        headers = self._copy_headers(upstream, keep_length=False, keep_encoding=True)
-        if "content-encoding" not in {k.lower() for k in headers}:
+        headers = self._copy_headers(upstream.headers.items(), keep_length=False, keep_encoding=True)
+        if "content-encoding" not in {k.lower() for k, _ in headers}:
             ctype = upstream.headers.get("Content-Type", JSON)
             self.cache.disk.put_doc(_doc_key(req), ctype.encode() + b"\n" + raw)
             if req.path in CACHED_NONRESOURCE_PATHS:
@@ -465,17 +645,18 @@ class Proxy:
         d = offline.decide_on_transport_error(req, self.cache, cacheable=self._cacheable(req), agents=self.state.agents)
         return await self._execute(request, req, d)
 
+    @staticmethod
     def _copy_headers(
-        self, upstream: aiohttp.ClientResponse, *, keep_length: bool, keep_encoding: bool
-    ) -> dict[str, str]:
-        out: dict[str, str] = {}
-        for k, v in upstream.headers.items():
+        headers: Iterable[tuple[str, str]], *, keep_length: bool, keep_encoding: bool
+    ) -> list[tuple[str, str]]:
+        out: list[tuple[str, str]] = []
+        for k, v in headers:
             lk = k.lower()
             if lk in HOP_BY_HOP and not (keep_length and lk == "content-length"):
                 continue
             if lk == "content-encoding" and not keep_encoding:
                 continue
-            out[k] = v
+            out.append((k, v))
         return out
 
     async def _passthrough(
@@ -485,7 +666,7 @@ class Proxy:
         traffic: Any,
         started: list[web.StreamResponse],
     ) -> web.StreamResponse:
-        headers = self._copy_headers(upstream, keep_length=True, keep_encoding=True)
+        headers = self._copy_headers(upstream.headers.items(), keep_length=True, keep_encoding=True)
         length = upstream.headers.get("Content-Length")
         if length is not None and int(length) <= 1 << 20:
             data = await upstream.read()
@@ -514,24 +695,48 @@ class Proxy:
     ) -> web.StreamResponse:
         raw = await upstream.read()
         traffic.inc(len(raw))
-        gzipped = upstream.headers.get("Content-Encoding", "").lower() == "gzip"
-        plain = zlib.decompress(raw, 16 + zlib.MAX_WBITS) if gzipped else raw
-        headers = self._copy_headers(upstream, keep_length=False, keep_encoding=False)
+        encoding = upstream.headers.get("Content-Encoding", "")
+        payload, after = self._readable_answer(req, encoding, raw, filters, store)
+        headers = self._copy_headers(upstream.headers.items(), keep_length=False, keep_encoding=False)
+        # one Response: headers and body leave in a single write
+        resp = web.Response(status=upstream.status, body=payload, headers=headers)
+        await resp.prepare(request)
+        started.append(resp)
+        await resp.write_eof()
+        if after is not None:
+            after()
+        return resp
+
+    def _readable_answer(
+        self,
+        req: HubRequest,
+        encoding: str,
+        raw: bytes,
+        filters: tuple[ObjectFilter, ...],
+        store: bool,
+        keys: tuple[str, str | None] | None = None,
+    ) -> tuple[bytes, Callable[[], None] | None]:
+        """The filtered (and decompressed) body of a readable (JSON, 2xx) answer, and what to do once
+        the client has it: caching never slows a read down, so the store runs after the write."""
+        plain = zlib.decompress(raw, 16 + zlib.MAX_WBITS) if encoding and encoding.lower() == "gzip" else raw
         is_list = req.info.verb == "list"
         # reads repeat: the same body as last time (same resourceVersion) has the same filtered answer
         # and is cached already, so it is neither parsed, filtered nor stored again
         memoised = is_list or req.info.verb == "get"
         obj: Any = None
         payload = plain
-        memo_key = (
-            f"{req.component} {req.path}?{req.query.get('labelSelector', '')}&{req.query.get('fieldSelector', '')}"
-        )
-        fingerprint = (len(plain), hash(plain), id(self.state.chain), id(self.state.ctx))
+        memo_key, object_key = keys if keys is not None else (_memo_key(req), None)
+        chain, ctx = self.state.chain, self.state.ctx
         memo = self._list_memo.get(memo_key) if memoised else None
-        if memo is not None and not is_list and self.cache.disk.resource_version(request_key(req)) is None:
+        if (
+            memo is not None
+            and not is_list
+            and self.cache.disk.resource_version(object_key or request_key(req)) is None
+        ):
             memo = None  # the object left the cache since (a list replaced its directory): store it again
-        if memo is not None and memo[0] == fingerprint:
-            payload, store = memo[1], False
+        # bytes equality (a memcmp) is cheaper than hashing the body, and exact
+        if memo is not None and memo[1] is chain and memo[2] is ctx and memo[0] == plain:
+            payload, store = memo[3], False
         elif filters:
             obj = _loads(plain)
             if isinstance(obj, dict):
@@ -539,22 +744,32 @@ class Proxy:
                 if out is not obj:
                     payload = dumps(out)
                     obj = out
-        # one Response: headers and body leave in a single write
-        resp = web.Response(status=upstream.status, body=payload, headers=headers)
-        await resp.prepare(request)
-        started.append(resp)
-        await resp.write_eof()
-        if store:
-            # only after the client has its answer: caching never slows a read down
-            if obj is None:
-                obj = _loads(plain)
-            if isinstance(obj, dict):
-                self._store(req, obj, is_list and isinstance(obj.get("items"), list))
-                if memoised and len(payload) <= LIST_MEMO_MAX_BYTES:
-                    if len(self._list_memo) >= LIST_MEMO_ENTRIES:
-                        self._list_memo.pop(next(iter(self._list_memo)))
-                    self._list_memo[memo_key] = (fingerprint, payload)
-        return resp
+        if not store:
+            return payload, None
+
+        def after() -> None:
+            parsed = _loads(plain) if obj is None else obj
+            if isinstance(parsed, dict):
+                self._store(req, parsed, is_list and isinstance(parsed.get("items"), list))
+                if memoised and len(plain) <= LIST_MEMO_MAX_BYTES and len(payload) <= LIST_MEMO_MAX_BYTES:
+                    self._remember_answer(memo_key, (plain, chain, ctx, payload))
+
+        return payload, after
+
+    def _remember_answer(self, key: str, entry: tuple[bytes, FilterChain, FilterContext, bytes]) -> None:
+        """Keep ``entry``, oldest first out, within :data:`LIST_MEMO_ENTRIES` and :data:`LIST_MEMO_BUDGET`."""
+        memo = self._list_memo
+
+        def size(e: tuple[bytes, FilterChain, FilterContext, bytes]) -> int:
+            return len(e[0]) + (len(e[3]) if e[3] is not e[0] else 0)
+
+        old = memo.pop(key, None)
+        if old is not None:
+            self._list_memo_bytes -= size(old)
+        memo[key] = entry
+        self._list_memo_bytes += size(entry)
+        while memo and (len(memo) > LIST_MEMO_ENTRIES or self._list_memo_bytes > LIST_MEMO_BUDGET):
+            self._list_memo_bytes -= size(memo.pop(next(iter(memo))))
 
     def _filter_safely(
         self, req: HubRequest, obj: dict[str, Any], filters: tuple[ObjectFilter, ...], is_list: bool
@@ -616,7 +831,9 @@ class Proxy:
         """
         gzipped = upstream.headers.get("Content-Encoding", "").lower() == "gzip"
         markers = raw_markers(filters)
-        headers = self._copy_headers(upstream, keep_length=False, keep_encoding=not (filters and gzipped))
+        headers = self._copy_headers(
+            upstream.headers.items(), keep_length=False, keep_encoding=not (filters and gzipped)
+        )
         resp = web.StreamResponse(status=upstream.status, headers=headers)
         resp.enable_chunked_encoding()
         await resp.prepare(request)
@@ -742,6 +959,10 @@ def _dict(value: Any) -> dict[str, Any] | None:
 def _saved_nonresource(path: str) -> bool:
     """Non-resource documents kept for offline use: upstream's list plus discovery (kubectl needs it)."""
     return path in CACHED_NONRESOURCE_PATHS or path in ("/api", "/apis") or path.startswith(("/api/", "/apis/"))
+
+
+def _memo_key(req: HubRequest) -> str:
+    return f"{req.component} {req.path}?{req.query.get('labelSelector', '')}&{req.query.get('fieldSelector', '')}"
 
 
 def _doc_key(req: HubRequest) -> str:
