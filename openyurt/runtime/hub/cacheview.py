@@ -12,7 +12,7 @@ import json
 import logging
 import zlib
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Final
 
 from openyurt.adapters.cache.disk import DiskCache, valid_key
@@ -24,6 +24,7 @@ from openyurt.core.hub.cachepolicy import (
     needs_list_selector_check,
     storable_object,
 )
+from openyurt.core.hub.listjson import ListJSONError, split_list
 from openyurt.core.hub.requestinfo import HubRequest
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,14 @@ _MAPPER_DOC: Final = "%restmapper"
 
 def dumps(obj: Any) -> bytes:
     return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _loads_dict(raw: bytes) -> dict[str, Any] | None:
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
 
 
 def encode_body(body: Mapping[str, Any]) -> bytes:
@@ -162,18 +171,40 @@ class HubCache:
         items = body.get("items")
         if not isinstance(items, list):
             return False
-        list_kind = body.get("kind")
-        api_version = body.get("apiVersion")
+        return self._store_items(req, body, iter(items))
+
+    def store_list_json(self, req: HubRequest, raw: bytes) -> bool:
+        """:meth:`store_list` from the list's JSON, decoding one item at a time (a big list parsed whole
+        is a memory peak the hub would keep); parsed whole when its kind does not come before items."""
+        try:
+            head, items = split_list(raw.decode())
+        except (UnicodeDecodeError, ListJSONError):
+            head, items = {}, iter(())
+        if "kind" not in head:
+            body = _loads_dict(raw)
+            return body is not None and self.store_list(req, body)
+        try:
+            return self._store_items(req, head, items)
+        except ListJSONError as exc:
+            log.info("hub: list %s not cached: %s", req.path, exc)
+            return False
+
+    def _store_items(self, req: HubRequest, head: Mapping[str, Any], items: Iterator[Any]) -> bool:
+        """Store a list's items; ``head`` (kind, apiVersion, metadata) is read after the items run out."""
+        list_kind = head.get("kind")
+        api_version = head.get("apiVersion")
         kind = list_kind[:-4] if isinstance(list_kind, str) and list_kind.endswith("List") else ""
         self._record_kind(req, kind)
         info = req.info
         if info.name:
             # a list narrowed to one name by field selector: the single object is the cache entry
+            empty = True
             for item in items:
+                empty = False
                 if isinstance(item, dict):
                     self._fill(item, kind, api_version)
                     self.store_object(req, item)
-            if not items:
+            if empty:
                 key = cache_key(info, req.component, info.namespace, info.name)
                 if valid_key(key):
                     self.disk.delete(key)
@@ -194,7 +225,7 @@ class HubCache:
             if okey is None:
                 continue
             out[okey] = (str(_meta(item).get("resourceVersion") or ""), dumps(item))
-        list_rv = str(_meta(body).get("resourceVersion") or "")
+        list_rv = str(_meta(head).get("resourceVersion") or "")
         self.disk.replace_list(key, out, list_rv, selector)
         return True
 

@@ -46,6 +46,7 @@ class Reflector:
         offline: Callable[[], bool] = lambda: False,
         watch_timeout: int = 300,
         retry: float = 1.0,
+        keep: Callable[[Obj], Obj] | None = None,
     ) -> None:
         self.session = session
         self.base_url = base_url
@@ -56,6 +57,9 @@ class Reflector:
         self.offline = offline
         self.watch_timeout = watch_timeout
         self.retry = retry
+        #: what of each object the store holds (the whole object when None): an edge node's memory
+        #: is small and a cluster's Services are many
+        self.keep = keep
         self.store: dict[tuple[str, str], Obj] = {}
         self.synced = asyncio.Event()
         self.absent = False  # the resource does not exist in the cloud (CRD not installed)
@@ -107,7 +111,8 @@ class Reflector:
             data = json.loads(body)
         self.absent = False
         items = data.get("items") or []
-        self.store = {obj_key(o): o for o in items if isinstance(o, dict)}
+        keep = self.keep
+        self.store = {obj_key(o): keep(o) if keep else o for o in items if isinstance(o, dict)}
         self.synced.set()
         self._changed()
         return str((data.get("metadata") or {}).get("resourceVersion") or "")
@@ -147,7 +152,7 @@ class Reflector:
         if etype == "ERROR" or not isinstance(obj, dict):
             return False
         if etype in ("ADDED", "MODIFIED"):
-            self.store[obj_key(obj)] = obj
+            self.store[obj_key(obj)] = self.keep(obj) if self.keep else obj
             self._changed()
         elif etype == "DELETED":
             self.store.pop(obj_key(obj), None)

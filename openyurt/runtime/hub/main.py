@@ -243,7 +243,7 @@ class Hub:
             **common,
         )
         self.reflectors["services"] = Reflector(
-            session, base, "/api/v1/services", on_change=self._services_changed, **common
+            session, base, "/api/v1/services", on_change=self._services_changed, keep=service_identity, **common
         )
         self.reflectors["nodepools"] = Reflector(
             session, base, "/apis/apps.openyurt.io/v1beta2/nodepools", on_change=self._pool_changed, **common
@@ -300,6 +300,16 @@ async def serve(cfg: HubConfig) -> int:
             with contextlib.suppress(FileNotFoundError):
                 cfg.state_file.unlink()
     return 0
+
+
+def service_identity(svc: dict[str, Any]) -> dict[str, Any]:
+    """The part of a Service the filters look up (name, namespace, labels, annotations): the spec and
+    status of a cluster's thousands of Services would cost the hub megabytes it does not use."""
+    meta = svc.get("metadata")
+    if not isinstance(meta, dict):
+        return {}
+    keep = {k: meta[k] for k in ("name", "namespace", "labels", "annotations", "resourceVersion") if k in meta}
+    return {"apiVersion": svc.get("apiVersion", "v1"), "kind": "Service", "metadata": keep}
 
 
 def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:

@@ -204,6 +204,8 @@ class Proxy:
         self._autonomy_failures = 0
         #: connections the fast lane handed over mid-request, their request already counted
         self._counted: dict[Any, bool] = {}
+        #: raw markers of each filter tuple seen (None: the tuple makes no promise)
+        self._markers: dict[tuple[ObjectFilter, ...], tuple[bytes, ...] | None] = {}
         #: fast-lane plans by raw request head
         self._fast: dict[bytes, FastRequest] = {}
 
@@ -737,7 +739,7 @@ class Proxy:
         # bytes equality (a memcmp) is cheaper than hashing the body, and exact
         if memo is not None and memo[1] is chain and memo[2] is ctx and memo[0] == plain:
             payload, store = memo[3], False
-        elif filters:
+        elif filters and self._may_filter(filters, plain):
             obj = _loads(plain)
             if isinstance(obj, dict):
                 out = self._filter_safely(req, obj, filters, is_list and isinstance(obj.get("items"), list))
@@ -748,13 +750,35 @@ class Proxy:
             return payload, None
 
         def after() -> None:
-            parsed = _loads(plain) if obj is None else obj
-            if isinstance(parsed, dict):
-                self._store(req, parsed, is_list and isinstance(parsed.get("items"), list))
-                if memoised and len(plain) <= LIST_MEMO_MAX_BYTES and len(payload) <= LIST_MEMO_MAX_BYTES:
-                    self._remember_answer(memo_key, (plain, chain, ctx, payload))
+            if obj is None and is_list:
+                # what the client got is the cloud's body: its items are decoded one at a time
+                stored = self._store_list_json(req, plain)
+            else:
+                parsed = _loads(plain) if obj is None else obj
+                stored = isinstance(parsed, dict)
+                if stored:
+                    self._store(req, parsed, is_list and isinstance(parsed.get("items"), list))
+            if stored and memoised and len(plain) <= LIST_MEMO_MAX_BYTES and len(payload) <= LIST_MEMO_MAX_BYTES:
+                self._remember_answer(memo_key, (plain, chain, ctx, payload))
 
         return payload, after
+
+    def _may_filter(self, filters: tuple[ObjectFilter, ...], body: bytes) -> bool:
+        """Whether ``filters`` could change anything in ``body``: none of their raw markers in the
+        bytes proves they cannot, and a substring scan is far cheaper than decoding a big list."""
+        if filters not in self._markers:
+            if len(self._markers) >= REQUEST_MEMO_ENTRIES:
+                self._markers.clear()  # chains are rebuilt when the hub's ConfigMap changes
+            self._markers[filters] = raw_markers(filters) or None
+        markers = self._markers[filters]
+        return markers is None or any(m in body for m in markers)
+
+    def _store_list_json(self, req: HubRequest, raw: bytes) -> bool:
+        try:
+            return self.cache.store_list_json(req, raw)
+        except Exception:
+            log.exception("hub: caching %s %s failed", req.info.verb, req.path)
+            return False
 
     def _remember_answer(self, key: str, entry: tuple[bytes, FilterChain, FilterContext, bytes]) -> None:
         """Keep ``entry``, oldest first out, within :data:`LIST_MEMO_ENTRIES` and :data:`LIST_MEMO_BUDGET`."""

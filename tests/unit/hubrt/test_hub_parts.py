@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from openyurt.adapters.cache.disk import DiskCache
 from openyurt.core.hub.offline import decide_offline
@@ -168,3 +169,47 @@ def test_watch_sink_tail_gzip_and_cut_streams(tmp_path: Path) -> None:
         assert disk.get("kubelet/pods.v1.core/ns/d") is None
     finally:
         disk.close()
+
+
+def _pods_list(items_first: bool = False) -> dict[str, Any]:
+    items = [
+        {"metadata": {"name": f"p{i}", "namespace": "ns", "resourceVersion": str(i)}, "spec": {"nodeName": "n1"}}
+        for i in range(5)
+    ]
+    head = {"kind": "PodList", "apiVersion": "v1", "metadata": {"resourceVersion": "9"}}
+    return {"items": items, **head} if items_first else {**head, "items": items}
+
+
+def _cached(disk: DiskCache, keys: list[str]) -> dict[str, bytes | None]:
+    return {k: disk.get(k) for k in keys}
+
+
+def test_list_stored_from_json_item_by_item_equals_the_whole_decode(tmp_path: Path) -> None:
+    keys = [f"kubelet/pods.v1.core/ns/p{i}" for i in range(5)]
+    for items_first in (False, True):
+        body = _pods_list(items_first)
+        whole, lazy = DiskCache(tmp_path / f"w{items_first}"), DiskCache(tmp_path / f"l{items_first}")
+        whole.load()
+        lazy.load()
+        lst = req("/api/v1/namespaces/ns/pods")
+        assert HubCache(whole).store_list(lst, json.loads(json.dumps(body)))
+        assert HubCache(lazy).store_list_json(lst, json.dumps(body, indent=1).encode())
+        assert _cached(lazy, keys) == _cached(whole, keys) and all(_cached(lazy, keys).values())
+        assert json.loads(lazy.get(keys[0]) or b"{}")["kind"] == "Pod", "items get the list's kind"
+    # a list narrowed to one name, then to none: stored, then deleted
+    disk = DiskCache(tmp_path / "one")
+    disk.load()
+    one = req("/api/v1/namespaces/ns/pods", query={"fieldSelector": "metadata.name=p1"})
+    view = HubCache(disk)
+    assert view.store_list_json(one, json.dumps({**_pods_list(), "items": _pods_list()["items"][1:2]}).encode())
+    assert disk.get("kubelet/pods.v1.core/ns/p1") is not None
+    assert view.store_list_json(one, json.dumps({**_pods_list(), "items": []}).encode())
+    assert disk.get("kubelet/pods.v1.core/ns/p1") is None
+    # malformed JSON is not cached, and keeps what was
+    disk = DiskCache(tmp_path / "broken")
+    disk.load()
+    view = HubCache(disk)
+    whole_list = req("/api/v1/namespaces/ns/pods")
+    assert view.store_list_json(whole_list, json.dumps(_pods_list()).encode())
+    assert not view.store_list_json(whole_list, b'{"kind":"PodList","items":[{"metadata":{"name":"x"}},{"a":')
+    assert all(disk.get(k) is not None for k in keys), "a list that breaks off replaces nothing"

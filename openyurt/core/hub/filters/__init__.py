@@ -48,7 +48,9 @@ class FilterContext:
       slices unchanged (upstream's behaviour when its NodePool lookup fails).
     * ``pool_topology``: whether a pool membership source is enabled (``--enable-pool-service-topology``
       or ``--enable-node-pool``); when False only the hostname rule filters.
-    * ``services``: (namespace, name) → Service wire dict, for servicetopology's annotation lookup.
+    * ``services``: (namespace, name) → the Service's apiVersion, kind and metadata (name, namespace,
+      labels, annotations, resourceVersion; the hub keeps no spec or status), for servicetopology's
+      annotation lookup.
     * ``nodepools``: pool name → NodePool wire dict (informational; no built-in filter needs it).
     * ``hub_host`` / ``hub_port``: the address that replaces the kubernetes Service's (masterservice,
       forwardkubesvctraffic, serviceenvupdater): ``--dummy-if-ip`` (or ``--bind-proxy-address``) and
