@@ -137,6 +137,10 @@ class UpstreamPool:
             ep = self._hosts[url] = (host, port, u.raw_authority, ctx)
         return ep
 
+    @property
+    def open_connections(self) -> int:
+        return len(self._open)
+
     def take(self, url: str) -> _Upstream | None:
         idle = self._idle.get(url)
         while idle:

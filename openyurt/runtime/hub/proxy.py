@@ -316,8 +316,8 @@ class Proxy:
 
     def _fast_plan(self, raw_head: bytes) -> FastRequest | None:
         head = parse_request_head(raw_head)
-        if head is None or head.method != "GET" or head.has_body:
-            return None
+        if head is None or head.method != "GET" or head.has_body or head.get("upgrade") is not None:
+            return None  # (an Upgrade, e.g. a websocket exec, is no plain request/answer)
         ua, client_accept, ctype = head.get("user-agent"), head.get("accept"), head.get("content-type")
         key = ("GET", head.target, ua, client_accept, ctype)
         req = self._requests.get(key)

@@ -364,3 +364,15 @@ async def test_writes_go_through_the_full_server(lane: Lane) -> None:
     [(h, got)] = await lane.exchange(raw)
     assert h.startswith(b"HTTP/1.1 201") and json.loads(got)["metadata"]["name"] == "new"
     assert seen == [POD_PATH]
+
+
+async def test_upgrade_requests_are_left_to_the_full_server(lane: Lane) -> None:
+    lane.cloud.routes[f"{POD_PATH}/a/exec"] = fixed(b"{}", "Content-Type: application/json")
+    before = len(lane.cloud.heads)
+    raw = get(f"{POD_PATH}/a/exec?command=ls", "Connection: Upgrade", "Upgrade: websocket")
+    reader, writer = await asyncio.open_connection("127.0.0.1", lane.port)
+    writer.write(raw)
+    await asyncio.wait_for(read_response(reader), 10)
+    writer.close()
+    assert len(lane.cloud.heads) == before + 1, "the request reached the cloud"
+    assert lane.server.pool.open_connections == 0, "through aiohttp's client, not the fast lane's"
