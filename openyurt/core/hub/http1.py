@@ -19,7 +19,11 @@ MAX_HEAD: Final = 64 << 10
 #: A chunk-size line longer than this is malformed (a hex size plus extensions).
 MAX_CHUNK_LINE: Final = 4096
 #: ``field-name: value`` with a token name (RFC 9110 §5.6.2) and optional whitespace around the value.
-_FIELD: Final = re.compile(rb"([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*(.*?)[ \t]*")
+_FIELD: Final = re.compile(rb"([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*([^\r\n\x00]*?)[ \t]*")
+#: A method is a token (RFC 9110 §9.1); ours are upper-case letters.
+_METHOD: Final = re.compile(r"[A-Z]+")
+#: A chunk size is hex digits and nothing else (``int(x, 16)`` would take ``_``, ``0x``, signs, spaces).
+_HEX: Final = re.compile(rb"[0-9A-Fa-f]+")
 
 
 class HttpError(ValueError):
@@ -42,6 +46,12 @@ def _get(headers: tuple[tuple[str, str], ...], name: str) -> str | None:
         if k.lower() == name:
             return v
     return None
+
+
+def _joined(headers: tuple[tuple[str, str], ...], name: str) -> str | None:
+    """Every line of field ``name`` as one comma-separated list (RFC 9110 §5.3), None when absent."""
+    values = [v for k, v in headers if k.lower() == name]
+    return ", ".join(values) if values else None
 
 
 def _tokens(value: str | None) -> set[str]:
@@ -77,7 +87,7 @@ class RequestHead:
     @property
     def keep_alive(self) -> bool:
         """Whether the client lets the connection carry another request after this one."""
-        conn = _tokens(self.get("connection"))
+        conn = _tokens(_joined(self.headers, "connection"))
         if self.version == "HTTP/1.1":
             return "close" not in conn
         return "keep-alive" in conn
@@ -98,10 +108,11 @@ def parse_request_head(buf: bytes | bytearray) -> RequestHead | None:
     """
     end = buf.find(b"\r\n\r\n")
     if end < 0:
-        if len(buf) > MAX_HEAD:
+        # the head (CRLFCRLF included) may be MAX_HEAD bytes; more without its end is too large
+        if len(buf) >= MAX_HEAD:
             raise HttpError("request head too large")
         return None
-    if end > MAX_HEAD:
+    if end + 4 > MAX_HEAD:
         raise HttpError("request head too large")
     block = bytes(buf[:end])
     line, _, rest = block.partition(b"\r\n")
@@ -111,7 +122,7 @@ def parse_request_head(buf: bytes | bytearray) -> RequestHead | None:
     method, target, version = (p.decode("latin-1") for p in parts)
     if version not in ("HTTP/1.1", "HTTP/1.0"):
         raise HttpError(f"unsupported protocol version {version!r}")
-    if not method.isalpha() or not method.isupper():
+    if _METHOD.fullmatch(method) is None:
         raise HttpError(f"malformed method {method!r}")
     headers = _header_lines(rest, "request") if rest else ()
     return RequestHead(method, target, version, headers, end + 4)
@@ -125,7 +136,7 @@ class ResponseHead:
     ``derived`` is for what callers compute from a head once (their own outgoing headers).
     """
 
-    __slots__ = ("derived", "framing", "headers", "length", "reason", "reusable", "status", "version")
+    __slots__ = ("derived", "framing", "headers", "keep_alive", "length", "reason", "reusable", "status", "version")
 
     def __init__(self, version: str, status: int, reason: str, headers: tuple[tuple[str, str], ...]) -> None:
         self.version = version
@@ -133,12 +144,14 @@ class ResponseHead:
         self.reason = reason
         self.headers = headers
         self.derived: dict[Any, Any] = {}
-        conn = _tokens(self.get("connection"))
-        self.reusable = "close" not in conn if version == "HTTP/1.1" else "keep-alive" in conn
+        conn = _tokens(_joined(headers, "connection"))
+        #: what the server says of the connection; ``reusable`` adds what the framing allows
+        self.keep_alive = "close" not in conn if version == "HTTP/1.1" else "keep-alive" in conn
+        self.reusable = self.keep_alive
         #: how the body ends: "length" (``length`` bytes), "chunked", or "close"
         self.framing = "close"
         self.length = 0
-        codings = [t for t in (self.get("transfer-encoding") or "").split(",") if t.strip()]
+        codings = [t for t in (_joined(headers, "transfer-encoding") or "").split(",") if t.strip()]
         if codings:
             self.framing = "chunked" if codings[-1].strip().lower() == "chunked" else "close"
         else:
@@ -164,7 +177,10 @@ def parse_response_head(block: bytes) -> ResponseHead | None:
     if version not in (b"HTTP/1.1", b"HTTP/1.0") or len(code) != 3 or not code.isdigit():
         raise HttpError(f"malformed status line {line[:80]!r}")
     status = int(code)
-    if 100 <= status < 200:
+    if status < 100 or status == 101:
+        # a switch of protocols is never an answer to the requests this reader is given
+        raise HttpError(f"unexpected status {status}")
+    if status < 200:
         return None
     headers = _header_lines(rest, "response") if rest else ()
     return ResponseHead(version.decode(), status, reason.decode("latin-1"), headers)
@@ -259,10 +275,12 @@ class ResponseReader:
     def _feed_head(self, data: bytes) -> bytes:
         end = data.find(b"\r\n\r\n")
         if end < 0:
-            if len(data) > MAX_HEAD:
+            if len(data) >= MAX_HEAD:
                 raise HttpError("response head too large")
             self._buf = data
             return b""
+        if end + 4 > MAX_HEAD:
+            raise HttpError("response head too large")
         block = data[:end]
         data = data[end + 4 :]
         heads = self._heads
@@ -276,7 +294,8 @@ class ResponseReader:
         self.head = head
         self.reusable = head.reusable
         if self.head_request or head.status in (204, 304):
-            self._finish(reusable=self.reusable)
+            # no body whatever the framing headers say: the message ends here (RFC 9112 §6.3)
+            self._finish(reusable=head.keep_alive)
         elif head.framing == "length":
             if head.length == 0:
                 self._finish(reusable=self.reusable)
@@ -291,33 +310,36 @@ class ResponseReader:
     def _feed_chunk_size(self, data: bytes) -> bytes:
         end = data.find(b"\r\n")
         if end < 0:
-            if len(data) > MAX_CHUNK_LINE:
+            if len(data) >= MAX_CHUNK_LINE:
                 raise HttpError("response: chunk size line too long")
             self._buf = data
             return b""
+        if end + 2 > MAX_CHUNK_LINE:
+            raise HttpError("response: chunk size line too long")
         size_text = data[:end].split(b";", 1)[0].strip(b" \t")
-        try:
-            if not size_text or size_text.startswith((b"+", b"-", b"0x", b"0X")):
-                raise ValueError
-            size = int(size_text, 16)
-        except ValueError:
-            raise HttpError(f"response: bad chunk size {data[:end][:40]!r}") from None
+        if _HEX.fullmatch(size_text) is None:
+            raise HttpError(f"response: bad chunk size {data[:end][:40]!r}")
+        size = int(size_text, 16)
         data = data[end + 2 :]
         if size == 0:
-            self._state = _TRAILER
+            self._state, self._left = _TRAILER, 0
         else:
             self._state, self._left = _CHUNK_DATA, size
         return data
 
     def _feed_trailer(self, data: bytes) -> bytes:
         # trailer fields are dropped (the hub never forwards them); the empty line ends the message
+        # (``_left`` counts the trailer bytes taken so far: the section as a whole is bounded)
         while True:
             end = data.find(b"\r\n")
             if end < 0:
-                if len(data) > MAX_HEAD:
+                if self._left + len(data) >= MAX_HEAD:
                     raise HttpError("response: trailer too large")
                 self._buf = data
                 return b""
+            self._left += end + 2
+            if self._left > MAX_HEAD:
+                raise HttpError("response: trailer too large")
             line, data = data[:end], data[end + 2 :]
             if not line:
                 self._finish(reusable=self.reusable)
