@@ -256,6 +256,8 @@ class _Exchange:
 
     def _begin(self, head: ResponseHead) -> None:
         self.readable = self.lane.proxy.fast_readable(self.fr, head)
+        if head.status in (204, 304):
+            return  # no body, whatever its framing headers say: answered whole
         if not self.readable and (head.framing != "length" or head.length > BUFFER_LIMIT):
             self._start_relay()
 

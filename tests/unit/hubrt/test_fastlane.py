@@ -376,3 +376,21 @@ async def test_upgrade_requests_are_left_to_the_full_server(lane: Lane) -> None:
     writer.close()
     assert len(lane.cloud.heads) == before + 1, "the request reached the cloud"
     assert lane.server.pool.open_connections == 0, "through aiohttp's client, not the fast lane's"
+
+
+async def test_not_modified_answer_keeps_the_connection_and_has_no_body(lane: Lane) -> None:
+    async def not_modified(w: asyncio.StreamWriter, _: str) -> bool:
+        w.write(head("304 Not Modified", "ETag: x"))  # no length: none is needed, nor a body
+        return True
+
+    lane.cloud.routes["/api/v1/namespaces/default/configmaps/c"] = not_modified
+    lane.cloud.routes[f"{POD_PATH}/a"] = fixed(pod("a"), "Content-Type: application/json")
+    raw = get("/api/v1/namespaces/default/configmaps/c", ua="curl/8") + get(f"{POD_PATH}/a")
+    reader, writer = await asyncio.open_connection("127.0.0.1", lane.port)
+    writer.write(raw)
+    first = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+    assert first.startswith(b"HTTP/1.1 304") and b"Content-Length" not in first and b"chunked" not in first
+    h, body = await read_response(reader)  # the next answer follows at once: no body bytes between
+    assert h.startswith(b"HTTP/1.1 200") and json.loads(body)["metadata"]["name"] == "a"
+    writer.close()
+    assert lane.cloud.connections == 1
