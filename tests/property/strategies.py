@@ -23,8 +23,12 @@ DNS_LABEL = st.from_regex(r"\A[a-z0-9]([-a-z0-9]{0,10}[a-z0-9])?\Z", fullmatch=T
 LABEL_KEY = st.one_of(DNS_LABEL, st.builds(lambda p, n: f"{p}.io/{n}", DNS_LABEL, DNS_LABEL))
 TIME = st.builds(
     lambda y, mo, d, h, mi, s: f"{y:04d}-{mo:02d}-{d:02d}T{h:02d}:{mi:02d}:{s:02d}Z",
-    st.integers(2000, 2099), st.integers(1, 12), st.integers(1, 28), st.integers(0, 23),
-    st.integers(0, 59), st.integers(0, 59),
+    st.integers(2000, 2099),
+    st.integers(1, 12),
+    st.integers(1, 28),
+    st.integers(0, 23),
+    st.integers(0, 59),
+    st.integers(0, 59),
 )
 SHORT_TEXT = st.text(string.ascii_letters + string.digits + "-_./ ", max_size=12)
 JSON_SCALAR = st.one_of(st.none(), st.booleans(), st.integers(-(2**31), 2**31 - 1), SHORT_TEXT)
@@ -183,8 +187,11 @@ def typed_leaves(cls: type[WireModel], data: dict[str, Any], prefix: str = "") -
             "x-kubernetes-int-or-string"
         ):
             continue
-        args = [a for a in typing.get_args(tp) if a is not type(None)] if typing.get_origin(tp) in (
-            Union, types.UnionType) else [tp]
+        args = (
+            [a for a in typing.get_args(tp) if a is not type(None)]
+            if typing.get_origin(tp) in (Union, types.UnionType)
+            else [tp]
+        )
         if len(args) != 1:
             continue
         tp, more = _unwrap(args[0])

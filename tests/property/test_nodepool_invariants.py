@@ -9,6 +9,8 @@
 - test_nodepool_plan_is_deterministic: equal inputs give equal plans.
 - test_optimised_plan_equals_reference: plan_nodepool (pool side computed once) gives the plan of
   plan_nodepool_reference (node_patch on every member), for any config, host network and history.
+- test_lookalike_nodes_plan_equals_reference: the same with many nodes of a few shapes (which share
+  their patch parts), in any order.
 - test_hubleader_and_nodebucket_deterministic / test_nodebucket_covers_members: equal inputs give equal
   plans; buckets cover exactly the members with at most N names each.
 """
@@ -26,14 +28,16 @@ from openyurt.core.api.openyurt_apps_v1beta2 import NodePool
 from openyurt.core.planners import plan_hub_leaders, plan_node_buckets, plan_nodepool
 from openyurt.core.planners._util import apply_steps, ref_of
 from openyurt.core.planners.nodebucket import NodeBucketConfig
-from openyurt.core.planners.nodepool import NodePoolConfig, plan_nodepool_reference
+from openyurt.core.planners.nodepool import NodePoolConfig, PoolAttributes, plan_nodepool_reference
 from tests.unit.planners.builders import NOW, node, pool
 
+PREV = "nodepool.openyurt.io/previous-attributes"
 KEYS = st.sampled_from(["a", "b", "c", "example.io/d"])
 VALS = st.sampled_from(["1", "2", "x"])
 TAINTS = st.lists(
-    st.builds(
-        lambda k, v, e: {"key": k, "value": v, "effect": e}, KEYS, VALS, st.sampled_from(["NoSchedule", "NoExecute"])
+    st.fixed_dictionaries(
+        {"key": KEYS, "effect": st.sampled_from(["NoSchedule", "NoExecute"])},
+        optional={"value": st.one_of(VALS, st.none()), "timeAdded": st.just("2025-01-01T00:00:00Z")},
     ),
     max_size=3,
     unique_by=lambda t: (t["key"], t["effect"]),
@@ -143,6 +147,46 @@ def test_optimised_plan_equals_reference(c: Any, sync: bool, host: bool, label_h
         assert plan_nodepool(new, members, now=NOW, config=cfg) == plan_nodepool_reference(
             new, members, now=NOW, config=cfg
         )
+
+
+@st.composite
+def lookalikes(draw: Any) -> list[dict[str, Any]]:
+    """Up to 20 nodes (as builder arguments) mixing two label maps, two annotation maps and three
+    taint lists (one the first with other values), each node with its own name, version, readiness
+    and pool: many share a part of their patch, not all of it."""
+    labels = draw(st.lists(st.dictionaries(KEYS, VALS, max_size=2), min_size=2, max_size=2))
+    annotations = draw(st.lists(st.dictionaries(KEYS, VALS, max_size=2), min_size=2, max_size=2))
+    taints = draw(st.lists(TAINTS, min_size=2, max_size=2))
+    taints.append([{**t, "value": "other"} if "value" in t else {**t, "value": None} for t in taints[0]])
+    return [
+        {
+            "name": f"n{draw(st.integers(0, 99)):02d}-{i}",
+            "pool": draw(st.sampled_from(["p", "p", "q"])),
+            "ready": draw(st.sampled_from([True, False, None])),
+            "rv": draw(st.sampled_from([None, "1", "2"])),
+            "labels": draw(st.sampled_from(labels)),
+            "annotations": draw(st.sampled_from(annotations)),
+            "taints": draw(st.sampled_from(taints)),
+        }
+        for i in range(draw(st.integers(0, 20)))
+    ]
+
+
+@settings(max_examples=100, deadline=None)
+@given(SPEC, SPEC, lookalikes(), st.booleans())
+def test_lookalike_nodes_plan_equals_reference(
+    old_spec: Any, new_spec: Any, shapes: list[dict[str, Any]], host: bool
+) -> None:
+    old, new = pool("p", spec=old_spec), pool("p", spec={**new_spec, "hostNetwork": host})
+    nodes = [node(**s) for s in shapes]
+    # synced with the old pool, then edited back by hand (the pool's keys partly gone)
+    prev = PoolAttributes.of_pool(old).encode()
+    edited = [node(**{**s, "annotations": {**s["annotations"], PREV: prev}}) for s in shapes]
+    for members in (nodes, _apply(old, nodes), edited):
+        for cfg in (NodePoolConfig(), NodePoolConfig(label_host_network=False)):
+            assert plan_nodepool(new, members, now=NOW, config=cfg) == plan_nodepool_reference(
+                new, members, now=NOW, config=cfg
+            )
 
 
 @settings(max_examples=50, deadline=None)

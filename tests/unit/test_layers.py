@@ -15,8 +15,19 @@ import pytest
 
 PKG = Path(__file__).resolve().parents[2] / "openyurt"
 CORE_BANNED = {
-    "asyncio", "aiohttp", "kubernetes_asyncio", "httpx", "pyroute2", "socket", "subprocess", "time", "random",
-    "openyurt.adapters", "openyurt.runtime", "threading", "sqlite3",
+    "asyncio",
+    "aiohttp",
+    "kubernetes_asyncio",
+    "httpx",
+    "pyroute2",
+    "socket",
+    "subprocess",
+    "time",
+    "random",
+    "openyurt.adapters",
+    "openyurt.runtime",
+    "threading",
+    "sqlite3",
 }
 ADAPTERS_BANNED = {"openyurt.runtime"}
 

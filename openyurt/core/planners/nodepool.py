@@ -25,7 +25,7 @@ from openyurt.core import wellknown
 from openyurt.core.api.core_v1 import Node, Taint, node_is_ready
 from openyurt.core.api.openyurt_apps_v1beta2 import NodePool
 from openyurt.core.planners._util import MergePatch, WireDict, go_json, ref_of, status_update
-from openyurt.core.plans import EMPTY_PLAN, Plan, Step
+from openyurt.core.plans import EMPTY_PLAN, ObjectRef, Plan, Step
 
 
 @attrs.frozen
@@ -139,19 +139,8 @@ class NodeChange:
     changed: bool
 
 
-_TAINT_FIELDS = (("key", "key"), ("value", "value"), ("effect", "effect"), ("time_added", "timeAdded"))
-
-
-def taint_wire(t: Taint) -> WireDict:
-    """``t.to_wire()`` without pydantic's serializer (the hot path of large pools)."""
-    if t.model_extra:
-        return t.to_wire()
-    fields, values = t.model_fields_set, t.__dict__
-    return {key: values[name] for name, key in _TAINT_FIELDS if name in fields}
-
-
 def _node_taints(node: Node) -> list[WireDict]:
-    return [taint_wire(t) for t in (node.spec.taints if node.spec else None) or ()]
+    return [t.to_wire() for t in (node.spec.taints if node.spec else None) or ()]
 
 
 def conciliate_node(
@@ -247,102 +236,203 @@ def pool_members(pool_name: str, nodes: Sequence[Node]) -> list[Node]:
     return [n for n in nodes if (n.metadata.labels or {}).get(wellknown.LABEL_NODEPOOL) == pool_name]
 
 
-class PoolSync:
-    """:func:`node_patch` for every member of one pool, with the pool's side computed once.
+_NO_STRINGS: dict[str, str] = {}  # stands for a missing map; never written to
+_POOL_LABEL = wellknown.LABEL_NODEPOOL
+_PREV = wellknown.ANNOTATION_PREVIOUS_ATTRIBUTES
+_HOSTNETWORK = wellknown.LABEL_HOSTNETWORK
+_READY = wellknown.CONDITION_READY
+_TAINT_FIELDS = (("key", "key"), ("value", "value"), ("effect", "effect"), ("time_added", "timeAdded"))
+_KEY_EFFECT = frozenset(("key", "effect"))
+_KEY_VALUE_EFFECT = frozenset(("key", "value", "effect"))
 
-    The pool's attributes, their encoding and the host-network rule are fixed per reconcile, and
-    members usually share one previous-attributes value, so its decoding (and the keys it makes the
-    node drop) is kept per distinct value. Label and annotation patches come straight from the pool's
-    maps, without copying the node's; a node whose annotation already equals the encoding needs no
-    more than the host-network check. Gives what :func:`node_patch` gives (key order aside).
+
+def taint_wire(t: Taint) -> WireDict:
+    """``t.to_wire()`` without pydantic's serializer (several times slower on a small model)."""
+    if t.__pydantic_extra__:
+        return t.to_wire()
+    fields, values = t.__pydantic_fields_set__, t.__dict__
+    return {key: values[name] for name, key in _TAINT_FIELDS if name in fields}
+
+
+#: In a node's view: the taint's value follows (a taint without one is just key, effect).
+_VALUE = object()
+
+#: A node's label patch, annotation patch and ``spec`` patch (None: its taints stay).
+_Parts = tuple[dict[str, str | None], dict[str, str | None], WireDict | None]
+
+
+@attrs.define
+class _Previous:
+    """One previous-attributes value: what it makes a node drop, and the patch parts made so far.
+
+    A node's parts depend only on its *view*: its values at ``label_keys`` and ``annotation_keys``
+    and its taints' fields. Nodes with equal views share their parts (members mostly look alike):
+    what a large reconcile costs is mostly memory, allocated or read.
+    """
+
+    drop_labels: tuple[str, ...]
+    drop_annotations: tuple[str, ...]
+    drop_taints: frozenset[tuple[str, str]]
+    label_keys: tuple[str, ...]
+    annotation_keys: tuple[str, ...]
+    parts: dict[tuple[object, ...], _Parts] = attrs.Factory(dict)
+
+
+class PoolSync:
+    """:func:`node_patch` for every member of one pool, in one pass over the nodes.
+
+    A reconcile of a large pool should cost less than LISTing its nodes, and what it costs is
+    mostly memory traffic: so each node is read once (membership, readiness and patch together),
+    through its models' ``__dict__``; the pool's side is computed once; each distinct
+    previous-attributes value is decoded once (members usually share one); and nodes that look
+    alike share their patch parts (:class:`_Previous`). Gives what :func:`node_patch` gives (key
+    order aside).
     """
 
     def __init__(self, pool: NodePool, config: NodePoolConfig) -> None:
+        self.pool_name = pool.name
         self.new = PoolAttributes.of_pool(pool)
         self.encoded = self.new.encode()
         self.sync = config.sync_node_attributes
         self.host_network = config.label_host_network and pool.spec is not None and bool(pool.spec.host_network)
         self.new_labels = dict(self.new.labels)
-        self.new_annotations = {**dict(self.new.annotations), wellknown.ANNOTATION_PREVIOUS_ATTRIBUTES: self.encoded}
-        self.new_taints = [dict(t) for t in self.new.taints]
-        self.new_taint_ids = [_taint_id(t) for t in self.new_taints]
+        self.new_annotations = {**dict(self.new.annotations), _PREV: self.encoded}
+        # the first taint of each id: a later one with the same id is never added
+        first: dict[tuple[str, str], WireDict] = {}
+        for t in self.new.taints:
+            td = dict(t)
+            first.setdefault(_taint_id(td), td)
+        self.new_taints = tuple(first.items())
         # the host-network label is set by setdefault after the pool's labels: it only matters when
         # the pool does not set that key itself
-        self.label_host_network = self.host_network and wellknown.LABEL_HOSTNETWORK not in self.new_labels
-        #: previous-attributes value -> (labels, annotations, taint ids to drop), or None if equal to new
-        self._old: dict[str | None, tuple[tuple[str, ...], tuple[str, ...], frozenset[tuple[str, str]]] | None] = {}
+        self.label_host_network = self.host_network and _HOSTNETWORK not in self.new_labels
 
-    def _drops(self, raw: str | None) -> tuple[tuple[str, ...], tuple[str, ...], frozenset[tuple[str, str]]] | None:
-        if raw in self._old:
-            return self._old[raw]
+    def _previous(self, raw: str | None) -> _Previous | None:
+        """The drops of the previous-attributes value ``raw``, or None if it is the pool's own."""
         old = PoolAttributes.decode(raw)
-        out = None
-        if old != self.new:
-            out = (
-                tuple(k for k, _ in old.labels if k not in self.new_labels),
-                tuple(k for k, _ in old.annotations if k not in self.new_annotations),
-                frozenset(_taint_id(dict(t)) for t in old.taints),
-            )
-        self._old[raw] = out
+        if old == self.new:
+            return None
+        drop_labels = tuple(k for k, _ in old.labels if k not in self.new_labels)
+        drop_annotations = tuple(k for k, _ in old.annotations if k not in self.new_annotations)
+        return _Previous(
+            drop_labels,
+            drop_annotations,
+            frozenset(_taint_id(dict(t)) for t in old.taints),
+            (*drop_labels, *self.new_labels, *((_HOSTNETWORK,) if self.label_host_network else ())),
+            (*drop_annotations, *(k for k in self.new_annotations if k != _PREV)),  # _PREV's value is raw
+        )
+
+    def _labels(self, prev: _Previous, labels: dict[str, str]) -> dict[str, str | None]:
+        out: dict[str, str | None] = {k: None for k in prev.drop_labels if k in labels}
+        out.update((k, v) for k, v in self.new_labels.items() if labels.get(k) != v)
+        if self.label_host_network and (_HOSTNETWORK not in labels or _HOSTNETWORK in out):
+            # dropped by the old pool or never there: setdefault puts it (back) to "true"
+            if labels.get(_HOSTNETWORK) == "true":
+                del out[_HOSTNETWORK]
+            else:
+                out[_HOSTNETWORK] = "true"
         return out
 
-    def patch(self, node: Node) -> MergePatch | None:
-        meta_in = node.metadata
-        old_labels = meta_in.labels or {}
-        drops = None
-        if self.sync:
-            raw_old = (meta_in.annotations or {}).get(wellknown.ANNOTATION_PREVIOUS_ATTRIBUTES)
-            if raw_old != self.encoded:
-                drops = self._drops(raw_old)
-        if drops is None:  # nothing to conciliate: only the host-network label can be missing
-            if self.host_network and wellknown.LABEL_HOSTNETWORK not in old_labels:
-                return MergePatch(ref_of(node), {"metadata": {"labels": {wellknown.LABEL_HOSTNETWORK: "true"}}})
-            return None
-        drop_labels, drop_annotations, drop_taints = drops
-        meta: WireDict = {}
-        lp = _diff(old_labels, drop_labels, self.new_labels)
-        if self.label_host_network and (
-            wellknown.LABEL_HOSTNETWORK not in old_labels or wellknown.LABEL_HOSTNETWORK in lp
-        ):
-            # dropped by the old pool or never there: setdefault puts it (back) to "true"
-            if old_labels.get(wellknown.LABEL_HOSTNETWORK) == "true":
-                del lp[wellknown.LABEL_HOSTNETWORK]
+    def _annotations(self, prev: _Previous, annotations: dict[str, str]) -> dict[str, str | None]:
+        out: dict[str, str | None] = {k: None for k in prev.drop_annotations if k in annotations}
+        out.update((k, v) for k, v in self.new_annotations.items() if annotations.get(k) != v)
+        return out
+
+    def _taints(self, prev: _Previous, taints: Sequence[Taint]) -> WireDict | None:
+        """``spec`` of the patch: the node's taints without those the pool dropped, then the
+        pool's it lacks; None if that is what the node has."""
+        old = [taint_wire(t) for t in taints]
+        kept = [t for t in old if _taint_id(t) not in prev.drop_taints] if prev.drop_taints else old
+        present = {_taint_id(t) for t in kept}
+        new = kept + [dict(t) for tid, t in self.new_taints if tid not in present]
+        return None if new == old else {"taints": new or None}  # a dropped taint can come back equal
+
+    def _parts(
+        self, prev: _Previous, labels: dict[str, str], annotations: dict[str, str], taints: Sequence[Taint]
+    ) -> _Parts:
+        spec = self._taints(prev, taints) if self.new_taints or prev.drop_taints else None
+        return self._labels(prev, labels), self._annotations(prev, annotations), spec
+
+    def scan(self, nodes: Sequence[Node]) -> tuple[list[str], list[MergePatch], int]:
+        """The members' names (sorted), their patches (in that order) and how many are Ready."""
+        pool_name, sync, encoded, host_network = self.pool_name, self.sync, self.encoded, self.host_network
+        check_taints = bool(self.new_taints)
+        known: dict[str | None, _Previous | None] = {}  # per previous-attributes value
+        names: list[str] = []
+        patches: list[MergePatch | None] = []  # one per member
+        ready = 0
+        for node in nodes:
+            fields = node.__dict__
+            meta_in = fields["metadata"].__dict__
+            labels = meta_in["labels"] or _NO_STRINGS
+            if labels.get(_POOL_LABEL) != pool_name:
+                continue
+            name = meta_in["name"] or ""
+            names.append(name)
+            status = fields["status"]
+            for cond in (status.__dict__["conditions"] if status is not None else None) or ():  # node_is_ready
+                cond_fields = cond.__dict__
+                if cond_fields["type"] == _READY:
+                    ready += cond_fields["status"] == "True"
+                    break
+
+            annotations = meta_in["annotations"] or _NO_STRINGS
+            raw = annotations.get(_PREV) if sync else encoded
+            if raw == encoded:
+                prev = None
+            elif raw in known:
+                prev = known[raw]
             else:
-                lp[wellknown.LABEL_HOSTNETWORK] = "true"
-        if lp:
-            meta["labels"] = lp
-        ap = _diff(meta_in.annotations or {}, drop_annotations, self.new_annotations)
-        if ap:
-            meta["annotations"] = ap
-        old_taints = _node_taints(node)
-        taints = [t for t in old_taints if _taint_id(t) not in drop_taints] if drop_taints else list(old_taints)
-        present = {_taint_id(t) for t in taints}
-        for tid, t in zip(self.new_taint_ids, self.new_taints, strict=True):
-            if tid not in present:
-                taints.append(dict(t))
-                present.add(tid)
-        patch: WireDict = {}
-        if taints != old_taints:
-            patch["spec"] = {"taints": taints or None}
-            if meta_in.resource_version:
-                meta["resourceVersion"] = meta_in.resource_version
-        if meta:
-            patch["metadata"] = meta
-        return MergePatch(ref_of(node), patch) if patch else None
+                prev = known[raw] = self._previous(raw)
+            patch: WireDict
+            if prev is None:  # nothing to conciliate: only the host-network label can be missing
+                if not host_network or _HOSTNETWORK in labels:
+                    patches.append(None)
+                    continue
+                patch = {"metadata": {"labels": {_HOSTNETWORK: "true"}}}
+            else:  # never empty: the previous-attributes annotation changes
+                taints: Sequence[Taint] = ()
+                tokens: list[object] = []  # the taints' part of the view
+                usual = True  # every taint is one of the usual kinds, so the view covers it
+                if check_taints or prev.drop_taints:
+                    spec = fields["spec"]
+                    taints = (spec.__dict__["taints"] if spec is not None else None) or ()
+                    for t in taints:
+                        values, set_ = t.__dict__, t.__pydantic_fields_set__
+                        if t.__pydantic_extra__:
+                            usual = False
+                            break
+                        if set_ == _KEY_EFFECT:
+                            tokens.append(values["key"])
+                            tokens.append(values["effect"])
+                        elif set_ == _KEY_VALUE_EFFECT:
+                            tokens.extend((values["key"], values["effect"], _VALUE, values["value"]))
+                        else:
+                            usual = False
+                            break
+                if usual:
+                    view = (*map(labels.get, prev.label_keys), *map(annotations.get, prev.annotation_keys), *tokens)
+                    parts = prev.parts.get(view)
+                    if parts is None:
+                        parts = prev.parts[view] = self._parts(prev, labels, annotations, taints)
+                else:
+                    parts = self._parts(prev, labels, annotations, taints)
+                lp, ap, spec_patch = parts
+                meta: WireDict = {"labels": lp, "annotations": ap} if lp else {"annotations": ap}
+                if spec_patch is None:
+                    patch = {"metadata": meta}
+                else:
+                    patch = {"spec": spec_patch, "metadata": meta}
+                    if meta_in["resource_version"]:
+                        meta["resourceVersion"] = meta_in["resource_version"]
+            ref = ObjectRef(fields["api_version"], fields["kind"], name, meta_in["namespace"] or "")
+            patches.append(MergePatch(ref, patch))
 
-
-def _diff(old: dict[str, str], drop: tuple[str, ...], new: dict[str, str]) -> dict[str, str | None]:
-    """``_map_patch(old, <old without drop, updated with new>)`` without building the second map
-    (``drop`` holds no key of ``new``)."""
-    out: dict[str, str | None] = {}
-    for k in drop:
-        if k in old:
-            out[k] = None
-    get = old.get
-    for k, v in new.items():
-        if get(k) != v:
-            out[k] = v
-    return out
+        if names != sorted(names):  # a cache's LIST is usually sorted already
+            order = sorted(range(len(names)), key=names.__getitem__)
+            names = [names[i] for i in order]
+            patches = [patches[i] for i in order]
+        return names, [p for p in patches if p is not None], ready
 
 
 def plan_nodepool(
@@ -351,18 +441,14 @@ def plan_nodepool(
     """One reconcile of ``pool``: member node patches and the status counters.
 
     ``nodes`` may be every node of the cluster or just the members; membership is decided here from
-    the pool label. A pool being deleted still counts its members (upstream does too).
+    the pool label. A pool being deleted still counts its members (upstream does too). Node patches
+    that are alike share their labels, annotations and taints values: the plan is read-only data
+    (the applier sends copies).
     """
     del now  # nothing here depends on time; kept for the common planner shape
     config = config or NodePoolConfig()
-    pool_name = pool.name
-    members = sorted(
-        (n for n in nodes if (n.metadata.labels or {}).get(wellknown.LABEL_NODEPOOL) == pool_name),
-        key=_node_name,
-    )
-    sync = PoolSync(pool, config)
-    patches = [p for n in members if (p := sync.patch(n)) is not None]
-    return _finish(pool, members, patches, config)
+    names, patches, ready = PoolSync(pool, config).scan(nodes)
+    return _finish(pool, names, ready, patches, config)
 
 
 def plan_nodepool_reference(
@@ -376,24 +462,26 @@ def plan_nodepool_reference(
     new = PoolAttributes.of_pool(pool)
     attrs_ = (new, new.encode())
     patches = [p for n in members if (p := node_patch(n, pool, config, attrs_)) is not None]
-    return _finish(pool, members, patches, config)
-
-
-def _finish(pool: NodePool, members: list[Node], patches: list[MergePatch], config: NodePoolConfig) -> NodePoolPlan:
-    """The pool type label, the status counters and the plan around the node patches."""
     ready = sum(1 for n in members if node_is_ready(n))
-    names = [n.name for n in members]
+    return _finish(pool, [n.name for n in members], ready, patches, config)
+
+
+def _finish(
+    pool: NodePool, names: list[str], ready: int, patches: list[MergePatch], config: NodePoolConfig
+) -> NodePoolPlan:
+    """The pool type label, the status counters and the plan around the node patches (``names``
+    and ``ready``: the sorted members and how many are Ready)."""
     status = pool.status
     old_names = sorted(status.nodes or []) if status else []
     status_op = None
     # A missing status reads as Go's zero struct: an empty pool without status needs no write.
     if (
         ((status.ready_node_num if status else None) or 0) != ready
-        or ((status.unready_node_num if status else None) or 0) != len(members) - ready
+        or ((status.unready_node_num if status else None) or 0) != len(names) - ready
         or old_names != names
     ):
         new_status = status.to_wire() if status is not None else {}
-        new_status.update(readyNodeNum=ready, unreadyNodeNum=len(members) - ready, nodes=names)
+        new_status.update(readyNodeNum=ready, unreadyNodeNum=len(names) - ready, nodes=names)
         if not names:
             new_status.pop("nodes")
         status_op = status_update(pool, new_status)
@@ -407,12 +495,3 @@ def _finish(pool: NodePool, members: list[Node], patches: list[MergePatch], conf
     if status_op is not None:
         steps.append(status_op)
     return NodePoolPlan(Plan.of(steps), tuple(names), ready)
-
-
-def _node_name(node: Node) -> str:
-    return node.name
-
-
-def taint_key(t: Taint) -> tuple[str, str]:
-    """Taint identity as the pool sync sees it: (key, effect); the value is ignored."""
-    return (t.key, t.effect)
