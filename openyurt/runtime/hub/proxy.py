@@ -48,7 +48,7 @@ from openyurt.core.hub.filters import (
 )
 from openyurt.core.hub.http1 import ResponseHead, parse_request_head
 from openyurt.core.hub.requestinfo import HubRequest, is_hub_itself, make_request, request_deadline_seconds, route_of
-from openyurt.runtime.hub.cacheview import HubCache, ParsedEvent, dumps, encode_body
+from openyurt.runtime.hub.cacheview import HubCache, ParsedEvent, WatchSink, dumps, encode_body
 from openyurt.runtime.hub.cloud import Backend, Cloud
 from openyurt.runtime.hub.health import HealthChecker
 from openyurt.runtime.hub.metrics import HubMetrics
@@ -155,6 +155,85 @@ class FastRequest:
             lines = "".join(f"{k}: {v}\r\n" for k, v in self.headers)
             out = self.wire[url] = f"GET {self.target} HTTP/1.1\r\nHost: {authority}\r\n{lines}\r\n".encode("latin-1")
         return out
+
+
+class WatchRelay:
+    """One watch stream's way through the hub: bytes out as they come, parsing only events a filter
+    could change.
+
+    Each read is every byte the socket had, so one write carries several events. Events without any
+    of the chain's :func:`raw_markers` pass unparsed; the rest are parsed once, filtered and
+    re-encoded only when changed (an object the chain drops goes out as DELETED). What the client
+    gets is handed to the cache's :class:`WatchSink` before it is sent (so a cache read after the
+    client saw an event sees it), which parses and stores it on the cache's writer thread. A chain
+    without markers parses every event here, so the sink gets the parsed events and does not parse
+    them again. Used by both the aiohttp path and the fast lane.
+    """
+
+    def __init__(
+        self,
+        proxy: Proxy,
+        req: HubRequest,
+        filters: tuple[ObjectFilter, ...],
+        sink: WatchSink | None,
+        *,
+        inflate: bool,
+    ) -> None:
+        self.proxy = proxy
+        self.req = req
+        self.filters = filters
+        self.sink = sink
+        self.markers = raw_markers(filters)
+        #: a gzipped stream the filters must read is inflated here (and sent plain)
+        self.inflating = inflate
+        self._inflate = zlib.decompressobj(16 + zlib.MAX_WBITS) if inflate else None
+        self._parsed = sink is not None and bool(filters) and self.markers is None
+        self._ctx = proxy.state.ctx
+        self._pending = b""
+
+    def feed(self, chunk: bytes) -> bytes:
+        """What to send for the next bytes of the cloud's body (maybe nothing yet)."""
+        if self._inflate is not None:
+            chunk = self._inflate.decompress(chunk)
+        events: list[ParsedEvent] | None = None
+        if self.filters:
+            # whole lines only: a marker or an event may straddle two reads
+            if self._pending:
+                chunk = self._pending + chunk
+            cut = chunk.rfind(b"\n") + 1
+            self._pending = chunk[cut:]
+            chunk = chunk[:cut]
+            events = [] if self._parsed else None
+            markers = self.markers
+            if markers is None or any(m in chunk for m in markers):
+                chunk = self.proxy._filter_lines(self.req, chunk, self.filters, markers, self._ctx, events)
+        if chunk:
+            self._to_sink(chunk, events)
+        return chunk
+
+    def finish(self) -> bytes:
+        """The last, unterminated line of a stream that ended (through the filters)."""
+        pending, self._pending = self._pending, b""
+        if not pending.strip():
+            return b""
+        events: list[ParsedEvent] | None = [] if self._parsed else None
+        tail = self.proxy._filter_lines(self.req, pending, self.filters, self.markers, self._ctx, events)
+        if tail:
+            self._to_sink(tail, events)
+        return tail
+
+    def _to_sink(self, data: bytes, events: list[ParsedEvent] | None) -> None:
+        if self.sink is not None:
+            if events is not None:
+                self.sink.feed_events(events)
+            else:
+                self.sink.feed(data)
+
+    def close(self, *, complete: bool) -> None:
+        """The stream ended; ``complete``: the cloud ended it (else the relay broke off)."""
+        if self.sink is not None:
+            self.sink.close(complete=complete)
+            self.sink = None
 
 
 class HubState:
@@ -853,62 +932,35 @@ class Proxy:
         which parses and stores it on the cache's writer thread. A chain without markers parses every
         event here, so the sink gets the parsed events with their lines and does not parse them again.
         """
-        gzipped = upstream.headers.get("Content-Encoding", "").lower() == "gzip"
-        markers = raw_markers(filters)
-        headers = self._copy_headers(
-            upstream.headers.items(), keep_length=False, keep_encoding=not (filters and gzipped)
-        )
+        encoding = upstream.headers.get("Content-Encoding", "")
+        relay = self.watch_relay(req, encoding, filters, store)
+        headers = self._copy_headers(upstream.headers.items(), keep_length=False, keep_encoding=not relay.inflating)
         resp = web.StreamResponse(status=upstream.status, headers=headers)
         resp.enable_chunked_encoding()
         await resp.prepare(request)
         started.append(resp)
-        inflate = zlib.decompressobj(16 + zlib.MAX_WBITS) if filters and gzipped else None
-        sink = self.cache.watch_sink(req, gzipped=gzipped and not filters) if store else None
-        # every event is parsed on the way (no markers to skip any by): the sink takes the parsed ones
-        parsed = sink is not None and bool(filters) and markers is None
-        events: list[ParsedEvent] | None = None
-        ctx = self.state.ctx
-        pending = b""
         complete = False
         try:
             async for chunk in upstream.content.iter_any():
                 traffic.inc(len(chunk))
-                if inflate is not None:
-                    chunk = inflate.decompress(chunk)
-                if filters:
-                    # whole lines only: a marker or an event may straddle two reads
-                    if pending:
-                        chunk = pending + chunk
-                    cut = chunk.rfind(b"\n") + 1
-                    pending = chunk[cut:]
-                    chunk = chunk[:cut]
-                    events = [] if parsed else None
-                    if markers is None or any(m in chunk for m in markers):
-                        chunk = self._filter_lines(req, chunk, filters, markers, ctx, events)
-                    if not chunk:
-                        continue
-                if sink is not None:
-                    if events is not None:
-                        sink.feed_events(events)
-                    else:
-                        sink.feed(chunk)
-                await resp.write(chunk)
-            if pending.strip():
-                events = [] if parsed else None
-                tail = self._filter_lines(req, pending, filters, markers, ctx, events)
-                if sink is not None:
-                    if events is not None:
-                        sink.feed_events(events)
-                    else:
-                        sink.feed(tail)
+                out = relay.feed(chunk)
+                if out:
+                    await resp.write(out)
+            tail = relay.finish()
+            if tail:
                 await resp.write(tail)
             complete = True
         finally:
-            if sink is not None:
-                sink.close(complete=complete)
+            relay.close(complete=complete)
         with contextlib.suppress(ConnectionError):
             await resp.write_eof()
         return resp
+
+    def watch_relay(self, req: HubRequest, encoding: str, filters: tuple[ObjectFilter, ...], store: bool) -> WatchRelay:
+        """The per-stream state of a watch relay (filters, the cache's sink); see :class:`WatchRelay`."""
+        gzipped = encoding.lower() == "gzip"
+        sink = self.cache.watch_sink(req, gzipped=gzipped and not filters) if store else None
+        return WatchRelay(self, req, filters, sink, inflate=bool(filters) and gzipped)
 
     def _filter_lines(
         self,
