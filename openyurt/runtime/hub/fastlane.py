@@ -1,11 +1,12 @@
-"""The hub's fast lane: agents' GETs and LISTs moved on bare asyncio protocols.
+"""The hub's fast lane: agents' GETs, LISTs and watches moved on bare asyncio protocols.
 
 A kubelet GET through a general-purpose HTTP server and client costs the hub more than the API
 server's own answer. The fast lane takes the proxy port's connections first: each request head is
-framed by :mod:`openyurt.core.hub.http1`, and what :meth:`Proxy.fast_start` accepts (body-less GET/LIST
-of a resource, online) goes to the cloud over a kept-alive connection of :class:`UpstreamPool` and back,
-with the proxy's own decisions (filters, cache, memo, metrics). Anything else — watches, writes, the
-kubelet's Lease and Node, offline answers, malformed bytes — hands the connection to the aiohttp
+framed by :mod:`openyurt.core.hub.http1`, and what :meth:`Proxy.fast_start` accepts (body-less
+GET/LIST/watch of a resource, online) goes to the cloud over a kept-alive connection of
+:class:`UpstreamPool` and back, with the proxy's own decisions (filters, cache, memo, metrics; a
+watch through the same :class:`WatchRelay` as the aiohttp path). Anything else — writes, the kubelet's
+Lease and Node, offline answers, upgrades, malformed bytes — hands the connection to the aiohttp
 server at that request's first byte, for the rest of the connection's life.
 """
 
@@ -22,7 +23,7 @@ from yarl import URL
 
 from openyurt.core.hub.http1 import MAX_HEAD, HttpError, ResponseHead, ResponseReader, chunk
 from openyurt.runtime.hub.cloud import Backend
-from openyurt.runtime.hub.proxy import FastRequest, Proxy
+from openyurt.runtime.hub.proxy import FastRequest, Proxy, WatchRelay
 
 log = logging.getLogger(__name__)
 
@@ -196,6 +197,8 @@ class _Exchange:
         self.finished = False
         self.timer: asyncio.TimerHandle | None = None
         self.retried = False
+        #: a watch's stream state, once the cloud accepted the watch
+        self.relay: WatchRelay | None = None
 
     # -------------------------------------------------------------- sending
 
@@ -244,7 +247,11 @@ class _Exchange:
         if reader.body:
             data = reader.take_body()
             self.fr.counters.traffic.inc(len(data))
-            if self.buffered:
+            if self.relay is not None:
+                out = self.relay.feed(data)
+                if out:
+                    self.lane.write(chunk(out))
+            elif self.buffered:
                 self.parts.append(data)
                 self.size += len(data)
                 if not self.readable and self.size > BUFFER_LIMIT:
@@ -255,6 +262,9 @@ class _Exchange:
             self._complete()
 
     def _begin(self, head: ResponseHead) -> None:
+        if self.fr.watch and 200 <= head.status <= 206 and head.status != 204:
+            self._start_watch(head)
+            return
         self.readable = self.lane.proxy.fast_readable(self.fr, head)
         if head.status in (204, 304):
             return  # no body, whatever its framing headers say: answered whole
@@ -274,6 +284,15 @@ class _Exchange:
                 extra += "Transfer-Encoding: chunked\r\n"
             out = head.derived[(mode, keep_alive)] = _prefix(head.status, head.reason, headers, extra)
         return out
+
+    def _start_watch(self, head: ResponseHead) -> None:
+        """The cloud accepted the watch: the head now, events as they come (see ``WatchRelay``)."""
+        headers, self.relay = self.lane.proxy.fast_watch(self.fr, head)
+        extra = "Transfer-Encoding: chunked\r\n"
+        if not self.fr.keep_alive:
+            extra += "Connection: close\r\n"
+        self.buffered, self.chunked, self.started = False, True, True
+        self.lane.write(_prefix(head.status, head.reason, headers, extra) + b"\r\n")
 
     def _start_relay(self) -> None:
         """Relay the rest as it comes: the head now, with the cloud's length or chunked."""
@@ -296,7 +315,11 @@ class _Exchange:
         assert head is not None
         lane = self.lane
         after: Callable[[], None] | None = None
-        if self.buffered:
+        if self.relay is not None:
+            tail = self.relay.finish()
+            lane.write(chunk(tail) + chunk(b"") if tail else chunk(b""))
+            self.relay.close(complete=True)
+        elif self.buffered:
             raw = self.parts[0] if len(self.parts) == 1 else b"".join(self.parts)
             self.parts = []
             if self.readable:
@@ -337,6 +360,15 @@ class _Exchange:
         fr = self.fr
         log.info("hub: GET %s via %s failed: %s", fr.target, self.backend.url, exc)
         lane = self.lane
+        if self.relay is not None:
+            # a watch may end at any time: end it cleanly, the client watches again from where it was
+            self._stop_timer()
+            self.finished = True
+            self.relay.close(complete=False)
+            lane.write(chunk(b""))
+            lane.proxy.fast_done()
+            lane.exchange_done(self.fr.keep_alive)
+            return
         if self.started:
             # the client has part of the answer: cut the connection, the client retries
             self._stop_timer()
@@ -368,6 +400,8 @@ class _Exchange:
             return
         self._stop_timer()
         self.finished = True
+        if self.relay is not None:
+            self.relay.close(complete=False)
         if self.conn is not None:
             self.conn.close()  # mid-answer: the connection cannot carry another request
             self.conn = None

@@ -139,6 +139,8 @@ class FastRequest:
     target: str
     deadline: float | None
     keep_alive: bool
+    #: a watch: the answer streams through a :class:`WatchRelay`
+    watch: bool
     counters: _Counters
     #: the answer memo's key, and the cache file of a get (both as :meth:`Proxy._readable_answer`)
     memo_key: str
@@ -373,9 +375,9 @@ class Proxy:
         """What the fast lane does with a request (``raw_head``: its head, final CRLFCRLF included) and
         the cloud server it goes to; None to hand the request to aiohttp.
 
-        The fast lane takes what agents repeat all day: body-less GETs and LISTs of resources, online,
-        to a healthy cloud server, outside the kubelet Lease/Node special routes; they get exactly
-        what :meth:`_forward` would do. Raises :class:`HttpError` for a malformed head.
+        The fast lane takes what agents do all day: body-less GETs, LISTs and watches of resources,
+        online, to a healthy cloud server, outside the kubelet Lease/Node special routes; they get
+        exactly what :meth:`_forward` would do. Raises :class:`HttpError` for a malformed head.
         """
         fr = self._fast.get(raw_head)
         state = self.state
@@ -405,7 +407,7 @@ class Proxy:
             headers = {k: v for k, v in (("User-Agent", ua), ("Accept", client_accept), ("Content-Type", ctype)) if v}
             req = self._remember(key, make_request("GET", url.path, url.query.items(), headers))
         info = req.info
-        if info.verb not in ("get", "list") or not info.is_resource_request:
+        if info.verb not in ("get", "list", "watch") or not info.is_resource_request:
             return None
         route = route_of(req, node_name=self.node_name)
         if route == "kubelet_lease" or (route == "kubelet_node" and self._cacheable(req)):
@@ -428,6 +430,7 @@ class Proxy:
             target=head.target,
             deadline=request_deadline_seconds(req),
             keep_alive=head.keep_alive,
+            watch=info.verb == "watch",
             counters=self._counters(req),
             memo_key=_memo_key(req),
             object_key=request_key(req) if info.verb == "get" else None,
@@ -453,6 +456,15 @@ class Proxy:
         encoding = head.get("content-encoding")
         keys = (fr.memo_key, fr.object_key)
         return self._readable_answer(fr.req, encoding or "", raw, fr.filters, fr.store, keys=keys)
+
+    def fast_watch(self, fr: FastRequest, head: ResponseHead) -> tuple[list[tuple[str, str]], WatchRelay]:
+        """Headers and stream state of a watch the cloud accepted (as :meth:`_stream_watch`)."""
+        ctype = (head.get("content-type") or "").split(";", 1)[0].strip()
+        readable = bool(fr.store or fr.filters) and ctype == JSON
+        encoding = head.get("content-encoding") or ""
+        relay = self.watch_relay(fr.req, encoding, fr.filters if readable else (), fr.store and readable)
+        headers = self._copy_headers(head.headers, keep_length=False, keep_encoding=not relay.inflating)
+        return headers, relay
 
     def fast_headers(self, head: ResponseHead, *, readable: bool) -> list[tuple[str, str]]:
         """The cloud's end-to-end headers for the client: a readable answer is sent decompressed and

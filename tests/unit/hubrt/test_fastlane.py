@@ -394,3 +394,57 @@ async def test_not_modified_answer_keeps_the_connection_and_has_no_body(lane: La
     assert h.startswith(b"HTTP/1.1 200") and json.loads(body)["metadata"]["name"] == "a"
     writer.close()
     assert lane.cloud.connections == 1
+
+
+def _event(etype: str, name: str, rv: str) -> bytes:
+    return json.dumps({"type": etype, "object": json.loads(pod(name, rv))}, separators=(",", ":")).encode() + b"\n"
+
+
+async def test_watch_cut_by_the_cloud_ends_cleanly_and_the_connection_lives_on(lane: Lane) -> None:
+    release = asyncio.Event()
+
+    async def watch_then_die(w: asyncio.StreamWriter, _: str) -> bool:
+        w.write(head("200 OK", "Content-Type: application/json", "Transfer-Encoding: chunked"))
+        line = _event("ADDED", "w1", "11")
+        w.write(b"%x\r\n%s\r\n" % (len(line), line))
+        await w.drain()
+        await release.wait()
+        return False  # the cloud goes away mid-stream
+
+    lane.cloud.routes[POD_PATH] = watch_then_die
+    lane.cloud.routes[f"{POD_PATH}/a"] = fixed(pod("a"), "Content-Type: application/json")
+    reader, writer = await asyncio.open_connection("127.0.0.1", lane.port)
+    writer.write(get(f"{POD_PATH}?watch=true&resourceVersion=10"))
+    await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+    first = await asyncio.wait_for(reader.readuntil(b"}}\n\r\n"), 10)
+    assert b'"name":"w1"' in first, "events are relayed as they come"
+    # the event reached the cache before the client saw it
+    assert json.loads(lane.disk.get("kubelet/pods.v1.core/default/w1") or b"{}")["metadata"]["resourceVersion"] == "11"
+    release.set()
+    assert await asyncio.wait_for(reader.readuntil(b"0\r\n\r\n"), 10), "the stream ends with its last chunk"
+    writer.write(get(f"{POD_PATH}/a"))  # the client's connection carries on
+    h, body = await read_response(reader)
+    assert h.startswith(b"HTTP/1.1 200") and json.loads(body)["metadata"]["name"] == "a"
+    writer.close()
+
+
+async def test_gzipped_watch_is_inflated_for_the_filters(lane: Lane) -> None:
+    import gzip
+
+    plain = _event("ADDED", "g1", "21") + _event("MODIFIED", "g1", "22")
+    packed = gzip.compress(plain)
+
+    async def gz_watch(w: asyncio.StreamWriter, _: str) -> bool:
+        w.write(
+            head("200 OK", "Content-Type: application/json", "Content-Encoding: gzip", "Transfer-Encoding: chunked")
+        )
+        for part in (packed[:7], packed[7:]):
+            w.write(b"%x\r\n%s\r\n" % (len(part), part))
+        w.write(b"0\r\n\r\n")
+        return True
+
+    lane.cloud.routes[POD_PATH] = gz_watch
+    [(h, body)] = await lane.exchange(get(f"{POD_PATH}?watch=true", "Accept-Encoding: gzip"))
+    assert b"Content-Encoding" not in h, "the hub sends what its filters read: plain JSON"
+    assert [json.loads(x)["type"] for x in body.splitlines()] == ["ADDED", "MODIFIED"]
+    assert json.loads(lane.disk.get("kubelet/pods.v1.core/default/g1") or b"{}")["metadata"]["resourceVersion"] == "22"
