@@ -201,6 +201,12 @@ class ResponseReader:
     __slots__ = ("_buf", "_heads", "_left", "_state", "body", "done", "head", "head_request", "reusable")
 
     def __init__(self, *, head_request: bool = False, heads: dict[bytes, ResponseHead] | None = None) -> None:
+        #: heads seen before, by their exact bytes (the caller bounds its size)
+        self._heads = heads
+        self.reset(head_request=head_request)
+
+    def reset(self, *, head_request: bool = False) -> None:
+        """Ready for the next response on the same connection (one reader per connection)."""
         self.head_request = head_request
         self.head: ResponseHead | None = None
         self.body: list[bytes] = []
@@ -209,8 +215,6 @@ class ResponseReader:
         self._buf = b""
         self._left = 0
         self._state = _HEAD
-        #: heads seen before, by their exact bytes (the caller bounds its size)
-        self._heads = heads
 
     def take_body(self) -> bytes:
         out = b"".join(self.body) if len(self.body) != 1 else self.body[0]
@@ -228,6 +232,8 @@ class ResponseReader:
         if self.done:
             if data:
                 self.reusable = False
+            return
+        if self._state == _HEAD and not self._buf and self._heads is not None and self._whole(data):
             return
         if self._buf:
             data = self._buf + data
@@ -271,6 +277,27 @@ class ResponseReader:
                 data = self._feed_trailer(data)
         if self.done and data:
             self.reusable = False
+
+    def _whole(self, data: bytes) -> bool:
+        """``data`` is exactly one length-framed response with a head seen before: taken in one step
+        (the usual answer to an agent's GET); False leaves everything to the general path."""
+        end = data.find(b"\r\n\r\n")
+        if end < 0 or self._heads is None:
+            return False
+        head = self._heads.get(data[:end])
+        if (
+            head is None
+            or head.framing != "length"
+            or self.head_request
+            or head.status in (204, 304)
+            or len(data) - end - 4 != head.length
+        ):
+            return False
+        self.head = head
+        if head.length:
+            self.body.append(data[end + 4 :])
+        self._finish(reusable=head.reusable)
+        return True
 
     def _feed_head(self, data: bytes) -> bytes:
         end = data.find(b"\r\n\r\n")

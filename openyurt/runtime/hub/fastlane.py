@@ -23,7 +23,7 @@ from yarl import URL
 
 from openyurt.core.hub.http1 import MAX_HEAD, HttpError, ResponseHead, ResponseReader, chunk
 from openyurt.runtime.hub.cloud import Backend
-from openyurt.runtime.hub.proxy import FastRequest, Proxy, WatchRelay
+from openyurt.runtime.hub.proxy import HOP_BY_HOP, FastRequest, Proxy, WatchRelay
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +44,18 @@ def _prefix(status: int, reason: str, headers: list[tuple[str, str]], extra: str
     return f"HTTP/1.1 {status} {reason or _REASONS.get(status, 'Unknown')}\r\n{lines}{extra}".encode("latin-1")
 
 
+def _verbatim_head(head: ResponseHead) -> bool:
+    """Whether ``head`` may reach the client as the cloud wrote it (decided once per head)."""
+    ok: bool | None = head.derived.get("verbatim")
+    if ok is None:
+        ok = head.derived["verbatim"] = (
+            head.framing == "length"
+            and head.get("content-encoding") is None
+            and not any(k.lower() in HOP_BY_HOP and k.lower() != "content-length" for k, _ in head.headers)
+        )
+    return ok
+
+
 def _with_length(prefix: bytes, status: int, body: bytes) -> bytes:
     if status in (204, 304):
         return prefix + b"\r\n" + body
@@ -53,12 +65,14 @@ def _with_length(prefix: bytes, status: int, body: bytes) -> bytes:
 class _Upstream(asyncio.Protocol):
     """One connection to a cloud server, carrying one exchange at a time."""
 
+    __slots__ = ("closed", "exchange", "got", "pool", "reader", "reused", "transport", "url")
+
     def __init__(self, pool: UpstreamPool, url: str) -> None:
         self.pool = pool
         self.url = url
         self.transport: asyncio.Transport | None = None
         self.exchange: _Exchange | None = None
-        self.reader = ResponseReader()
+        self.reader = ResponseReader(heads=pool.heads)
         self.reused = False
         self.got = False
         self.closed = False
@@ -68,10 +82,10 @@ class _Upstream(asyncio.Protocol):
 
     def send(self, data: bytes, exchange: _Exchange) -> None:
         assert self.transport is not None
+        self.transport.write(data)  # first: the bookkeeping runs while the cloud works on it
         self.exchange = exchange
-        self.reader = ResponseReader(heads=self.pool.heads)
+        self.reader.reset()
         self.got = False
-        self.transport.write(data)
 
     def close(self) -> None:
         self.exchange = None
@@ -97,6 +111,8 @@ class _Upstream(asyncio.Protocol):
                 self.pool.release(self)
             else:
                 self.close()
+            if ex.head is None and ex.verbatim(reader, data):
+                return
         ex.upstream_data(reader)
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -182,6 +198,24 @@ class UpstreamPool:
 class _Exchange:
     """One request on the fast lane, from the cloud's answer back to the client."""
 
+    __slots__ = (
+        "backend",
+        "buffered",
+        "chunked",
+        "conn",
+        "finished",
+        "fr",
+        "head",
+        "lane",
+        "parts",
+        "readable",
+        "relay",
+        "retried",
+        "size",
+        "started",
+        "timer",
+    )
+
     def __init__(self, lane: FastLane, fr: FastRequest, backend: Backend) -> None:
         self.lane = lane
         self.fr = fr
@@ -203,19 +237,19 @@ class _Exchange:
     # -------------------------------------------------------------- sending
 
     def start(self) -> None:
-        fr = self.fr
-        if fr.deadline is not None and self.timer is None:
-            self.timer = asyncio.get_running_loop().call_later(fr.deadline, self._timed_out)
         pool = self.lane.pool
-        if len(pool.heads) > MAX_HEADS:
-            pool.heads.clear()
         conn = pool.take(self.backend.url)
-        if conn is None:
+        if conn is not None:
+            self._send(conn)
+        else:
             task = asyncio.get_running_loop().create_task(self._connect())
             self.lane.tasks.add(task)
             task.add_done_callback(self.lane.tasks.discard)
-            return
-        self._send(conn)
+        fr = self.fr
+        if fr.deadline is not None and self.timer is None:
+            self.timer = asyncio.get_running_loop().call_later(fr.deadline, self._timed_out)
+        if len(pool.heads) > MAX_HEADS:
+            pool.heads.clear()
 
     async def _connect(self) -> None:
         try:
@@ -235,6 +269,34 @@ class _Exchange:
 
     # -------------------------------------------------------------- receiving
 
+    def verbatim(self, reader: ResponseReader, data: bytes) -> bool:
+        """Pass a whole answer that came in one read on as the very bytes the cloud sent, before any
+        bookkeeping; False when the hub must change something (then the general path takes it).
+
+        Most answers agents get are like that: framed by length, not compressed, with no header that
+        concerns only the hop, and nothing a filter could change (none of its raw markers in the
+        body, see :meth:`Proxy.fast_verbatim`); the client then waits no longer than for a relay.
+        """
+        fr = self.fr
+        head = reader.head
+        if head is None or fr.watch or not fr.keep_alive or not _verbatim_head(head) or reader.head_request:
+            return False
+        body = reader.take_body()
+        ok, after = self.lane.proxy.fast_verbatim(fr, head, body)
+        if not ok:
+            reader.body = [body] if body else []
+            return False
+        self.lane.write(data)
+        self._stop_timer()
+        self.finished = True
+        self.head = head
+        fr.counters.traffic += len(body)
+        self.lane.proxy.fast_done()
+        self.lane.exchange_done(True)
+        if after is not None:
+            after()
+        return True
+
     def upstream_data(self, reader: ResponseReader) -> None:
         if self.finished:
             return
@@ -246,7 +308,7 @@ class _Exchange:
             self._begin(head)
         if reader.body:
             data = reader.take_body()
-            self.fr.counters.traffic.inc(len(data))
+            self.fr.counters.traffic += len(data)
             if self.relay is not None:
                 out = self.relay.feed(data)
                 if out:
@@ -425,6 +487,20 @@ class _Exchange:
 class FastLane(asyncio.Protocol):
     """The proxy port's protocol: fast requests here, the connection handed to aiohttp otherwise."""
 
+    __slots__ = (
+        "buf",
+        "exchange",
+        "fallback",
+        "gone",
+        "lanes",
+        "paused",
+        "pending",
+        "pool",
+        "proxy",
+        "tasks",
+        "transport",
+    )
+
     def __init__(self, proxy: Proxy, pool: UpstreamPool, fallback: Callable[[], Any], lanes: set[FastLane]) -> None:
         self.proxy = proxy
         self.pool = pool
@@ -444,12 +520,30 @@ class FastLane(asyncio.Protocol):
         self.lanes.add(self)
 
     def data_received(self, data: bytes) -> None:
+        if self.exchange is None and not self.buf and data.find(b"\r\n\r\n") == len(data) - 4:
+            # the common case: exactly one body-less request in this read, taken without copying
+            self._take(data)
+            if self.exchange is not None or self.gone:
+                return
         self.buf += data
         if self.exchange is None:
             self._next()
         elif len(self.buf) > CLIENT_BUFFER_LIMIT and self.transport is not None:
             self.transport.pause_reading()
             self.paused = True
+
+    def _take(self, raw: bytes) -> None:
+        """Start the request whose head is ``raw`` (its CRLFCRLF included), or hand it over."""
+        try:
+            started = self.proxy.fast_start(raw)
+        except HttpError:
+            started = None
+        if started is None:
+            self._hand_over(raw + bytes(self.buf))
+            return
+        self.pending = raw
+        self.exchange = _Exchange(self, *started)
+        self.exchange.start()
 
     def _next(self) -> None:
         while self.exchange is None and self.buf and not self.gone:
@@ -459,17 +553,8 @@ class FastLane(asyncio.Protocol):
                     self._hand_over(bytes(self.buf))  # aiohttp refuses it as it would have
                 return
             raw = bytes(self.buf[: end + 4])
-            try:
-                started = self.proxy.fast_start(raw)
-            except HttpError:
-                started = None
-            if started is None:
-                self._hand_over(bytes(self.buf))
-                return
             del self.buf[: end + 4]
-            self.pending = raw
-            self.exchange = _Exchange(self, *started)
-            self.exchange.start()
+            self._take(raw)
         if self.paused and self.transport is not None and len(self.buf) <= CLIENT_BUFFER_LIMIT:
             self.transport.resume_reading()
             self.paused = False

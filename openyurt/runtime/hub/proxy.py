@@ -51,7 +51,7 @@ from openyurt.core.hub.requestinfo import HubRequest, is_hub_itself, make_reques
 from openyurt.runtime.hub.cacheview import HubCache, ParsedEvent, WatchSink, dumps, encode_body
 from openyurt.runtime.hub.cloud import Backend, Cloud
 from openyurt.runtime.hub.health import HealthChecker
-from openyurt.runtime.hub.metrics import HubMetrics
+from openyurt.runtime.hub.metrics import HubMetrics, LabelCounts
 
 log = logging.getLogger(__name__)
 
@@ -111,17 +111,6 @@ def json_response(status: int, body: bytes, content_type: str = JSON) -> web.Res
     return web.Response(status=status, body=body, headers={"Content-Type": content_type})
 
 
-class _Counters:
-    """The metric children one kind of request increments."""
-
-    __slots__ = ("cache_hits", "requests", "traffic")
-
-    def __init__(self, requests: Any, traffic: Any, cache_hits: Any) -> None:
-        self.requests = requests
-        self.traffic = traffic
-        self.cache_hits = cache_hits
-
-
 @attrs.frozen
 class FastRequest:
     """What the fast lane does with one kind of request; the same for every repeat of its head.
@@ -141,10 +130,14 @@ class FastRequest:
     keep_alive: bool
     #: a watch: the answer streams through a :class:`WatchRelay`
     watch: bool
-    counters: _Counters
+    counters: LabelCounts
     #: the answer memo's key, and the cache file of a get (both as :meth:`Proxy._readable_answer`)
     memo_key: str
     object_key: str | None
+    #: a list without a name: (list key, selector) whose cacheability the cache decides, and its verdict
+    #: when planned (the plan holds while the verdict does)
+    selector_check: tuple[str, str] | None
+    cacheable: bool
     chain: FilterChain
     agents: frozenset[str]
     token: str | None
@@ -278,7 +271,6 @@ class Proxy:
         self._list_memo: dict[str, tuple[bytes, FilterChain, FilterContext, bytes]] = {}
         self._list_memo_bytes = 0
         self._requests: dict[tuple[str, str, str | None, str | None, str | None], HubRequest] = {}
-        self._label_children: dict[tuple[str, str, str, str], _Counters] = {}
         self._ctx_base: FilterContext | None = None
         self._ctx_versions: dict[str, FilterContext] = {}
         #: consecutive kubelet Node GETs that found cache write errors (the Autonomy condition's counter)
@@ -287,6 +279,8 @@ class Proxy:
         self._counted: dict[Any, bool] = {}
         #: raw markers of each filter tuple seen (None: the tuple makes no promise)
         self._markers: dict[tuple[ObjectFilter, ...], tuple[bytes, ...] | None] = {}
+        #: every readiness check passed once (they never fail again after that)
+        self._ready = False
         #: fast-lane plans by raw request head
         self._fast: dict[bytes, FastRequest] = {}
 
@@ -317,24 +311,16 @@ class Proxy:
         self._requests[key] = req
         return req
 
-    def _counters(self, req: HubRequest) -> _Counters:
-        """The metric children of a request's labels (prometheus' ``labels()`` is a locked lookup)."""
+    def _counters(self, req: HubRequest) -> LabelCounts:
+        """The counters of a request's labels."""
         info = req.info
-        key = (req.component, info.verb, info.resource, info.subresource)
-        c = self._label_children.get(key)
-        if c is None:
-            m = self.metrics
-            c = _Counters(m.requests.labels(*key), m.traffic.labels(*key), m.cache_hits.labels(*key[:3]))
-            if len(self._label_children) >= REQUEST_MEMO_ENTRIES:
-                self._label_children.clear()
-            self._label_children[key] = c
-        return c
+        return self.metrics.counts_for((req.component, info.verb, info.resource, info.subresource))
 
     async def handle(self, request: web.BaseRequest) -> web.StreamResponse:
         req = self._classify(request)
         if not (self._counted and self._counted.pop(request.transport, False)):
-            self._counters(req).requests.inc()
-        self.metrics.in_flight.inc()
+            self._counters(req).requests += 1
+        self.metrics.in_flight += 1
         try:
             if not is_hub_itself(req.user_agent, self.node_name):
                 missing = self.state.not_ready()
@@ -356,7 +342,7 @@ class Proxy:
                 return await self._local(request, req)
             return await self._forward(request, req, backend)
         finally:
-            self.metrics.in_flight.dec()
+            self.metrics.in_flight -= 1
 
     def _cacheable(self, req: HubRequest) -> bool:
         if not can_cache(req, self.state.agents):
@@ -367,7 +353,7 @@ class Proxy:
         return True
 
     def _hit(self, req: HubRequest) -> None:
-        self._counters(req).cache_hits.inc()
+        self._counters(req).hits += 1
 
     # ------------------------------------------------------------------ the fast lane (fastlane.py)
 
@@ -381,18 +367,26 @@ class Proxy:
         """
         fr = self._fast.get(raw_head)
         state = self.state
-        if fr is None or fr.chain is not state.chain or fr.agents is not state.agents or fr.token != self.cloud.token:
+        if (
+            fr is None
+            or fr.chain is not state.chain
+            or fr.agents is not state.agents
+            or fr.token != self.cloud.token
+            or (fr.selector_check is not None and self._selector_allows(fr.selector_check) != fr.cacheable)
+        ):
             fr = self._fast_plan(raw_head)
             if fr is None:
                 return None
-        req = fr.req
-        if state.ready_checks and not is_hub_itself(req.user_agent, self.node_name) and state.not_ready():
-            return None
+        if not self._ready and not is_hub_itself(fr.req.user_agent, self.node_name):
+            if state.not_ready():
+                return None
+            # readiness is the informers' first sync: once every registered check passed, it stays
+            self._ready = bool(state.ready_checks)
         backend = self.cloud.pick()
         if backend is None:
             return None
-        fr.counters.requests.inc()
-        self.metrics.in_flight.inc()
+        fr.counters.requests += 1
+        self.metrics.in_flight += 1
         return fr, backend
 
     def _fast_plan(self, raw_head: bytes) -> FastRequest | None:
@@ -414,6 +408,10 @@ class Proxy:
             return None
         state = self.state
         store = stores_response(req, state.agents) and self._cacheable(req)
+        # a list's cacheability also depends on the selectors the cache holds: checked per request
+        check = None
+        if needs_list_selector_check(req) and can_cache(req, state.agents):
+            check = (list_key(req), list_selector_of(req))
         filters: tuple[ObjectFilter, ...] = ()
         if req.accept_as not in ("Table", "PartialObjectMetadata", "PartialObjectMetadataList"):
             filters = state.chain.for_request(req)
@@ -434,28 +432,72 @@ class Proxy:
             counters=self._counters(req),
             memo_key=_memo_key(req),
             object_key=request_key(req) if info.verb == "get" else None,
+            selector_check=check,
+            cacheable=self._selector_allows(check) if check is not None else True,
             chain=state.chain,
             agents=state.agents,
             token=self.cloud.token,
         )
-        # a list with a selector is cacheable or not depending on what the cache holds: never remembered
-        if not needs_list_selector_check(req):
-            if len(self._fast) >= FAST_MEMO_ENTRIES:
-                self._fast.pop(next(iter(self._fast)))
-            self._fast[raw_head] = fr
+        if len(self._fast) >= FAST_MEMO_ENTRIES:
+            self._fast.pop(next(iter(self._fast)))
+        self._fast[raw_head] = fr
         return fr
+
+    def _selector_allows(self, check: tuple[str, str]) -> bool:
+        """Whether the cache takes a list of this key and selector now (see ``check_list_selector``)."""
+        return check_list_selector(self.cache.disk.selectors(), *check) != "reject"
 
     def fast_readable(self, fr: FastRequest, head: ResponseHead) -> bool:
         """Whether the answer is read whole (filtered/cached) rather than relayed as it comes."""
         if not (fr.store or fr.filters) or not 200 <= head.status <= 206:
             return False
-        return (head.get("content-type") or "").split(";", 1)[0].strip() == JSON
+        is_json: bool | None = head.derived.get("json")
+        if is_json is None:
+            ctype = (head.get("content-type") or "").split(";", 1)[0].strip()
+            is_json = head.derived["json"] = ctype == JSON
+        return is_json
 
     def fast_answer(self, fr: FastRequest, head: ResponseHead, raw: bytes) -> tuple[bytes, Callable[[], None] | None]:
         """A readable answer's body and its after-write store, as :meth:`_buffered`."""
         encoding = head.get("content-encoding")
         keys = (fr.memo_key, fr.object_key)
         return self._readable_answer(fr.req, encoding or "", raw, fr.filters, fr.store, keys=keys)
+
+    def fast_verbatim(self, fr: FastRequest, head: ResponseHead, body: bytes) -> tuple[bool, Callable[[], None] | None]:
+        """Whether the fast lane may pass an answer on as the cloud sent it (not when the filters could
+        change it: it then takes the general path), and what to do once the client has it.
+
+        The client gets what :meth:`_readable_answer` would give: the same body, as no filter can
+        change a body without one of the chain's raw markers.
+        """
+        if not self.fast_readable(fr, head):
+            return True, None
+        memo = self._list_memo.get(fr.memo_key)
+        unchanged = (
+            memo is not None
+            and memo[3] is memo[0]
+            and memo[1] is self.state.chain
+            and memo[2] is self.state.ctx
+            and memo[0] == body
+        )
+        # the very body that passed the filters unchanged last time passes them unchanged again (a
+        # byte comparison: scanning a big list for the filters' markers costs several)
+        if not unchanged and fr.filters and self._may_filter(fr.filters, body):
+            return False, None
+        if not fr.store:
+            return True, None
+        keys = (fr.memo_key, fr.object_key)
+        req, store = fr.req, fr.store
+
+        def after() -> None:
+            # an unchanged list is cached as it is; an unchanged object unless it left the cache since
+            if unchanged and (keys[1] is None or self.cache.disk.resource_version(keys[1]) is not None):
+                return
+            _, then = self._readable_answer(req, "", body, (), store, keys=keys)
+            if then is not None:
+                then()
+
+        return True, after
 
     def fast_watch(self, fr: FastRequest, head: ResponseHead) -> tuple[list[tuple[str, str]], WatchRelay]:
         """Headers and stream state of a watch the cloud accepted (as :meth:`_stream_watch`)."""
@@ -491,7 +533,7 @@ class Proxy:
         self._counted[counted] = True
 
     def fast_done(self) -> None:
-        self.metrics.in_flight.dec()
+        self.metrics.in_flight -= 1
 
     # ------------------------------------------------------------------ kubelet's Node GET (§1.6)
 
@@ -686,7 +728,7 @@ class Proxy:
         timeout = aiohttp.ClientTimeout(total=deadline, sock_connect=5)
         # the client's path and query exactly as received: no decode/re-quote round trip
         url = URL(backend.url + request.raw_path, encoded=True)
-        traffic = self._counters(req).traffic
+        traffic = self._counters(req)
         started: list[web.StreamResponse] = []
         try:
             async with self.cloud.session.request(
@@ -716,9 +758,11 @@ class Proxy:
                 self.health.report_failure(backend)
             return await self._transport_fallback(request, req, backend)
 
-    async def _save_doc(self, req: HubRequest, upstream: aiohttp.ClientResponse, traffic: Any) -> web.StreamResponse:
+    async def _save_doc(
+        self, req: HubRequest, upstream: aiohttp.ClientResponse, traffic: LabelCounts
+    ) -> web.StreamResponse:
         raw = await upstream.read()
-        traffic.inc(len(raw))
+        traffic.traffic += len(raw)
         headers = self._copy_headers(upstream.headers.items(), keep_length=False, keep_encoding=True)
         if "content-encoding" not in {k.lower() for k, _ in headers}:
             ctype = upstream.headers.get("Content-Type", JSON)
@@ -756,14 +800,14 @@ class Proxy:
         self,
         request: web.BaseRequest,
         upstream: aiohttp.ClientResponse,
-        traffic: Any,
+        traffic: LabelCounts,
         started: list[web.StreamResponse],
     ) -> web.StreamResponse:
         headers = self._copy_headers(upstream.headers.items(), keep_length=True, keep_encoding=True)
         length = upstream.headers.get("Content-Length")
         if length is not None and int(length) <= 1 << 20:
             data = await upstream.read()
-            traffic.inc(len(data))
+            traffic.traffic += len(data)
             return web.Response(status=upstream.status, body=data, headers=headers)
         resp = web.StreamResponse(status=upstream.status, headers=headers)
         if length is None:
@@ -771,7 +815,7 @@ class Proxy:
         await resp.prepare(request)
         started.append(resp)
         async for chunk in upstream.content.iter_any():
-            traffic.inc(len(chunk))
+            traffic.traffic += len(chunk)
             await resp.write(chunk)
         await resp.write_eof()
         return resp
@@ -783,11 +827,11 @@ class Proxy:
         upstream: aiohttp.ClientResponse,
         filters: tuple[ObjectFilter, ...],
         store: bool,
-        traffic: Any,
+        traffic: LabelCounts,
         started: list[web.StreamResponse],
     ) -> web.StreamResponse:
         raw = await upstream.read()
-        traffic.inc(len(raw))
+        traffic.traffic += len(raw)
         encoding = upstream.headers.get("Content-Encoding", "")
         payload, after = self._readable_answer(req, encoding, raw, filters, store)
         headers = self._copy_headers(upstream.headers.items(), keep_length=False, keep_encoding=False)
@@ -932,7 +976,7 @@ class Proxy:
         upstream: aiohttp.ClientResponse,
         filters: tuple[ObjectFilter, ...],
         store: bool,
-        traffic: Any,
+        traffic: LabelCounts,
         started: list[web.StreamResponse],
     ) -> web.StreamResponse:
         """Relay a watch: bytes out as they come, parsing only events a filter could change.
@@ -954,7 +998,7 @@ class Proxy:
         complete = False
         try:
             async for chunk in upstream.content.iter_any():
-                traffic.inc(len(chunk))
+                traffic.traffic += len(chunk)
                 out = relay.feed(chunk)
                 if out:
                     await resp.write(out)

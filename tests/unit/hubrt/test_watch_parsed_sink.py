@@ -16,6 +16,7 @@ from openyurt.adapters.cache.disk import DiskCache
 from openyurt.core.hub.filters import FilterContext
 from openyurt.core.hub.requestinfo import make_request
 from openyurt.runtime.hub.cacheview import HubCache, WatchSink
+from openyurt.runtime.hub.metrics import LabelCounts
 from openyurt.runtime.hub.proxy import HubState, Proxy
 
 CTX = FilterContext(node_name="n1", hub_host="127.0.0.1", hub_port=10261)
@@ -113,7 +114,7 @@ async def test_unmarked_chain_parses_each_event_once(tmp_path: Path, monkeypatch
             aiohttp.ClientSession() as session,
             session.get(f"http://127.0.0.1:{up_port}/api/v1/namespaces/ns/services", params=query) as upstream,
         ):
-            return await proxy._stream_watch(request, req, upstream, filters, True, _NoTraffic(), [])
+            return await proxy._stream_watch(request, req, upstream, filters, True, LabelCounts(), [])
 
     hub_app = web.Application()
     hub_app.router.add_get("/api/v1/namespaces/ns/services", hub_watch)
@@ -157,8 +158,3 @@ async def test_unmarked_chain_parses_each_event_once(tmp_path: Path, monkeypatch
     assert a[1] == "11" and json.loads(a[0] or b"")["metadata"]["labels"] == {"hub": "n1"}
     assert b[0] is None and b[2] == "10", "DELETED leaves a tombstone"
     assert c[0] is None and c[2] == "7", "a dropped object is deleted from the cache"
-
-
-class _NoTraffic:
-    def inc(self, n: int) -> None:
-        pass
