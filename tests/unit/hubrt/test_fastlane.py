@@ -448,3 +448,22 @@ async def test_gzipped_watch_is_inflated_for_the_filters(lane: Lane) -> None:
     assert b"Content-Encoding" not in h, "the hub sends what its filters read: plain JSON"
     assert [json.loads(x)["type"] for x in body.splitlines()] == ["ADDED", "MODIFIED"]
     assert json.loads(lane.disk.get("kubelet/pods.v1.core/default/g1") or b"{}")["metadata"]["resourceVersion"] == "22"
+
+
+async def test_hop_only_headers_never_reach_the_client(lane: Lane) -> None:
+    body = pod("a")
+    lane.cloud.routes[f"{POD_PATH}/a"] = fixed(body, "Content-Type: application/json", "Keep-Alive: timeout=5")
+    [(h, got)] = await lane.exchange(get(f"{POD_PATH}/a"))
+    assert got == body and b"Keep-Alive" not in h, "an answer with a hop-only header is not passed on verbatim"
+
+
+async def test_a_filtered_body_is_never_passed_on_verbatim(lane: Lane) -> None:
+    obj = json.loads(pod("a"))
+    obj["spec"]["containers"][0]["env"] = [{"name": "KUBERNETES_SERVICE_HOST", "value": "10.96.0.1"}]
+    body = json.dumps(obj, separators=(",", ":")).encode()
+    lane.cloud.routes[f"{POD_PATH}/a"] = fixed(body, "Content-Type: application/json")
+    for _ in range(2):  # the second time the remembered answer is the filtered one
+        [(_, got)] = await lane.exchange(get(f"{POD_PATH}/a"))
+        env = json.loads(got)["spec"]["containers"][0]["env"]
+        assert env[0]["value"] != "10.96.0.1", "serviceenvupdater rewrote kubelet's view"
+
