@@ -112,6 +112,9 @@ class DiskCache:
         self._errors_lock = threading.Lock()
         # directory (key minus last segment) → name → entry
         self._dirs: dict[str, dict[str, _Entry]] = {}
+        #: objects removed so far: an object seen cached is still cached while this stays the same
+        #: (read without the lock: callers only compare it)
+        self.removals = 0
         self._markers: dict[str, ListMarker] = {}
         self._docs: dict[str, bytes] = {}
         # cached bytes → key holding them: spots a repeated watch event without parsing it
@@ -356,6 +359,7 @@ class DiskCache:
             if resource_version is not None and not should_replace(old.rv, resource_version):
                 return False
             del entries[name]
+            self.removals += 1
             if not entries:
                 del self._dirs[d]
             self._unindex(old.data, key)

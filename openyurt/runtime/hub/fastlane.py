@@ -80,7 +80,7 @@ class _Upstream(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)  # uvloop's are not subclasses
 
-    def send(self, data: bytes, exchange: _Exchange) -> None:
+    def send(self, data: bytes, exchange: _Exchange | None) -> None:
         assert self.transport is not None
         self.transport.write(data)  # first: the bookkeeping runs while the cloud works on it
         self.exchange = exchange
@@ -107,11 +107,14 @@ class _Upstream(asyncio.Protocol):
             return
         if reader.done:
             self.exchange = None
+            # an answer passed on verbatim leaves first; then the connection goes back to the pool
+            after = ex.verbatim(reader, data) if ex.head is None else None
             if reader.reusable and not self.closed:
                 self.pool.release(self)
             else:
                 self.close()
-            if ex.head is None and ex.verbatim(reader, data):
+            if after is not None:
+                ex.verbatim_done(after)
                 return
         ex.upstream_data(reader)
 
@@ -237,19 +240,23 @@ class _Exchange:
     # -------------------------------------------------------------- sending
 
     def start(self) -> None:
-        pool = self.lane.pool
-        conn = pool.take(self.backend.url)
+        conn = self.lane.pool.take(self.backend.url)
         if conn is not None:
             self._send(conn)
         else:
             task = asyncio.get_running_loop().create_task(self._connect())
             self.lane.tasks.add(task)
             task.add_done_callback(self.lane.tasks.discard)
+        self.arm()
+
+    def arm(self) -> None:
+        """The request is on its way: its deadline runs (and the head memo stays bounded)."""
         fr = self.fr
         if fr.deadline is not None and self.timer is None:
             self.timer = asyncio.get_running_loop().call_later(fr.deadline, self._timed_out)
-        if len(pool.heads) > MAX_HEADS:
-            pool.heads.clear()
+        heads = self.lane.pool.heads
+        if len(heads) > MAX_HEADS:
+            heads.clear()
 
     async def _connect(self) -> None:
         try:
@@ -269,33 +276,38 @@ class _Exchange:
 
     # -------------------------------------------------------------- receiving
 
-    def verbatim(self, reader: ResponseReader, data: bytes) -> bool:
+    def verbatim(self, reader: ResponseReader, data: bytes) -> Callable[[], None] | None:
         """Pass a whole answer that came in one read on as the very bytes the cloud sent, before any
-        bookkeeping; False when the hub must change something (then the general path takes it).
+        bookkeeping; returns what to do next (:meth:`verbatim_done`), None when the hub must change
+        something (the general path then takes it).
 
         Most answers agents get are like that: framed by length, not compressed, with no header that
-        concerns only the hop, and nothing a filter could change (none of its raw markers in the
-        body, see :meth:`Proxy.fast_verbatim`); the client then waits no longer than for a relay.
+        concerns only the hop, and nothing a filter could change (see :meth:`Proxy.fast_verbatim`);
+        the client then waits hardly longer than for a bare relay.
         """
         fr = self.fr
         head = reader.head
         if head is None or fr.watch or not fr.keep_alive or not _verbatim_head(head) or reader.head_request:
-            return False
+            return None
         body = reader.take_body()
-        ok, after = self.lane.proxy.fast_verbatim(fr, head, body)
-        if not ok:
-            reader.body = [body] if body else []
-            return False
-        self.lane.write(data)
-        self._stop_timer()
+        after = self.lane.proxy.fast_verbatim(fr, head, body)
+        if after is None:
+            reader.body = [body] if body else []  # the general path reads it again
+            return None
+        transport = self.lane.transport
+        if transport is not None and not transport.is_closing():
+            transport.write(data)
         self.finished = True
         self.head = head
         fr.counters.traffic += len(body)
+        return after
+
+    def verbatim_done(self, after: Callable[[], None]) -> None:
+        """The bookkeeping of an answer passed on verbatim, after it left."""
+        self._stop_timer()
         self.lane.proxy.fast_done()
         self.lane.exchange_done(True)
-        if after is not None:
-            after()
-        return True
+        after()
 
     def upstream_data(self, reader: ResponseReader) -> None:
         if self.finished:
@@ -541,9 +553,19 @@ class FastLane(asyncio.Protocol):
         if started is None:
             self._hand_over(raw + bytes(self.buf))
             return
+        fr, backend = started
+        # on a kept-alive connection the request leaves before the exchange's bookkeeping
+        conn = self.pool.take(backend.url)
+        if conn is not None:
+            conn.send(fr.encoded(backend.url, self.pool.endpoint(backend.url)[2]), None)
         self.pending = raw
-        self.exchange = _Exchange(self, *started)
-        self.exchange.start()
+        ex = self.exchange = _Exchange(self, fr, backend)
+        if conn is not None:
+            conn.exchange = ex
+            ex.conn = conn
+            ex.arm()
+        else:
+            ex.start()
 
     def _next(self) -> None:
         while self.exchange is None and self.buf and not self.gone:

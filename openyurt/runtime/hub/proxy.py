@@ -279,6 +279,8 @@ class Proxy:
         self._counted: dict[Any, bool] = {}
         #: raw markers of each filter tuple seen (None: the tuple makes no promise)
         self._markers: dict[tuple[ObjectFilter, ...], tuple[bytes, ...] | None] = {}
+        #: object keys found cached, with the cache's removal count then (see ``_still_cached``)
+        self._seen_cached: dict[str, int] = {}
         #: every readiness check passed once (they never fail again after that)
         self._ready = False
         #: fast-lane plans by raw request head
@@ -463,15 +465,15 @@ class Proxy:
         keys = (fr.memo_key, fr.object_key)
         return self._readable_answer(fr.req, encoding or "", raw, fr.filters, fr.store, keys=keys)
 
-    def fast_verbatim(self, fr: FastRequest, head: ResponseHead, body: bytes) -> tuple[bool, Callable[[], None] | None]:
-        """Whether the fast lane may pass an answer on as the cloud sent it (not when the filters could
-        change it: it then takes the general path), and what to do once the client has it.
+    def fast_verbatim(self, fr: FastRequest, head: ResponseHead, body: bytes) -> Callable[[], None] | None:
+        """Whether the fast lane may pass an answer on as the cloud sent it — None when the filters
+        could change it (it then takes the general path) — and what to do once the client has it.
 
-        The client gets what :meth:`_readable_answer` would give: the same body, as no filter can
-        change a body without one of the chain's raw markers.
+        The client gets what :meth:`_readable_answer` would give: the same body, as no filter changes
+        a body without one of the chain's raw markers, nor the very body it passed unchanged last time.
         """
         if not self.fast_readable(fr, head):
-            return True, None
+            return _nothing
         memo = self._list_memo.get(fr.memo_key)
         unchanged = (
             memo is not None
@@ -480,24 +482,37 @@ class Proxy:
             and memo[2] is self.state.ctx
             and memo[0] == body
         )
-        # the very body that passed the filters unchanged last time passes them unchanged again (a
-        # byte comparison: scanning a big list for the filters' markers costs several)
+        # (a byte comparison: scanning a big list for the filters' markers costs several)
         if not unchanged and fr.filters and self._may_filter(fr.filters, body):
-            return False, None
+            return None
         if not fr.store:
-            return True, None
+            return _nothing
         keys = (fr.memo_key, fr.object_key)
         req, store = fr.req, fr.store
 
         def after() -> None:
             # an unchanged list is cached as it is; an unchanged object unless it left the cache since
-            if unchanged and (keys[1] is None or self.cache.disk.resource_version(keys[1]) is not None):
+            if unchanged and (keys[1] is None or self._still_cached(keys[1])):
                 return
             _, then = self._readable_answer(req, "", body, (), store, keys=keys)
             if then is not None:
                 then()
 
-        return True, after
+        return after
+
+    def _still_cached(self, key: str) -> bool:
+        """Whether the object under ``key`` is cached: a look-up only when something left the cache
+        since the last time it was found there."""
+        disk = self.cache.disk
+        removals = disk.removals
+        if self._seen_cached.get(key) == removals:
+            return True
+        if disk.resource_version(key) is None:
+            return False
+        if len(self._seen_cached) >= FAST_MEMO_ENTRIES:
+            self._seen_cached.clear()
+        self._seen_cached[key] = removals
+        return True
 
     def fast_watch(self, fr: FastRequest, head: ResponseHead) -> tuple[list[tuple[str, str]], WatchRelay]:
         """Headers and stream state of a watch the cloud accepted (as :meth:`_stream_watch`)."""
@@ -1091,6 +1106,10 @@ def _dict(value: Any) -> dict[str, Any] | None:
 def _saved_nonresource(path: str) -> bool:
     """Non-resource documents kept for offline use: upstream's list plus discovery (kubectl needs it)."""
     return path in CACHED_NONRESOURCE_PATHS or path in ("/api", "/apis") or path.startswith(("/api/", "/apis/"))
+
+
+def _nothing() -> None:
+    return None
 
 
 def _memo_key(req: HubRequest) -> str:
