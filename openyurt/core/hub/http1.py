@@ -198,7 +198,7 @@ class ResponseReader:
     arrived after the end of the response make it not reusable (the server is out of step).
     """
 
-    __slots__ = ("_buf", "_heads", "_left", "_state", "body", "done", "head", "head_request", "reusable")
+    __slots__ = ("_buf", "_heads", "_left", "_state", "body", "done", "head", "head_request", "reusable", "whole")
 
     def __init__(self, *, head_request: bool = False, heads: dict[bytes, ResponseHead] | None = None) -> None:
         #: heads seen before, by their exact bytes (the caller bounds its size)
@@ -212,6 +212,8 @@ class ResponseReader:
         self.body: list[bytes] = []
         self.done = False
         self.reusable = False
+        #: the response came as exactly one ``feed`` holding it and nothing else
+        self.whole = False
         self._buf = b""
         self._left = 0
         self._state = _HEAD
@@ -297,6 +299,7 @@ class ResponseReader:
         if head.length:
             self.body.append(data[end + 4 :])
         self._finish(reusable=head.reusable)
+        self.whole = True
         return True
 
     def _feed_head(self, data: bytes) -> bytes:

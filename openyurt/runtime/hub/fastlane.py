@@ -287,8 +287,8 @@ class _Exchange:
         """
         fr = self.fr
         head = reader.head
-        if head is None or fr.watch or not fr.keep_alive or not _verbatim_head(head) or reader.head_request:
-            return None
+        if head is None or not reader.whole or fr.watch or not fr.keep_alive or not _verbatim_head(head):
+            return None  # (``whole``: ``data`` is this answer and nothing else)
         body = reader.take_body()
         after = self.lane.proxy.fast_verbatim(fr, head, body)
         if after is None:

@@ -511,3 +511,23 @@ def test_chunk() -> None:
     assert chunk(b"") == b"0\r\n\r\n"
     assert chunk(b"abc") == b"3\r\nabc\r\n"
     assert chunk(b"x" * 26) == b"1a\r\n" + b"x" * 26 + b"\r\n"
+
+
+def test_whole_marks_exactly_one_response_with_a_known_head() -> None:
+    heads: dict[bytes, ResponseHead] = {}
+    wire = b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc"
+    first = ResponseReader(heads=heads)
+    first.feed(wire)
+    assert first.done and not first.whole, "a head seen for the first time takes the general path"
+    again = ResponseReader(heads=heads)
+    again.feed(wire)
+    assert again.done and again.whole and again.take_body() == b"abc" and again.reusable
+    extra = ResponseReader(heads=heads)
+    extra.feed(wire + b"junk")
+    assert extra.done and not extra.whole and not extra.reusable, "bytes after the answer: not whole"
+    split = ResponseReader(heads=heads)
+    split.feed(wire[:10])
+    split.feed(wire[10:])
+    assert split.done and not split.whole
+    split.reset()
+    assert not split.whole and not split.done

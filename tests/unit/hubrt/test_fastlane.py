@@ -467,3 +467,23 @@ async def test_a_filtered_body_is_never_passed_on_verbatim(lane: Lane) -> None:
         env = json.loads(got)["spec"]["containers"][0]["env"]
         assert env[0]["value"] != "10.96.0.1", "serviceenvupdater rewrote kubelet's view"
 
+
+async def test_bytes_after_an_answer_never_reach_the_client(lane: Lane) -> None:
+    body = pod("a")
+
+    async def answer_and_junk(w: asyncio.StreamWriter, _: str) -> bool:
+        w.write(head("200 OK", "Content-Type: application/json", f"Content-Length: {len(body)}") + body + b"JUNK")
+        return True
+
+    lane.cloud.routes[f"{POD_PATH}/a"] = answer_and_junk
+    reader, writer = await asyncio.open_connection("127.0.0.1", lane.port)
+    for _ in range(3):  # the second and third time the head is a known one
+        writer.write(get(f"{POD_PATH}/a"))
+        h, got = await read_response(reader)
+        assert h.startswith(b"HTTP/1.1 200 ") and got == body
+    writer.write(get(f"{POD_PATH}/a", close=True))
+    h, got = await read_response(reader)
+    assert h.startswith(b"HTTP/1.1 200 ") and got == body
+    assert await asyncio.wait_for(reader.read(), 5) == b"", "no stray bytes, ever"
+    writer.close()
+    assert lane.cloud.connections == 4, "a connection out of step is never used again"
