@@ -7,6 +7,10 @@
 - test_plan_apply_replan_converges: applying a plan then planning again gives no workload or revision
   writes, and one more round (status lags a round, as upstream) gives an empty plan.
 - test_yurtappset_plan_is_deterministic: equal inputs give equal plans.
+- test_pool_renderer_equals_reference(_for_every_single_patch): the planner's rendering gives the
+  bytes render_workload (the reference) gives, for wire data and models as the existing workload.
+- test_plan_equals_plan_rendered_by_the_reference: whole plans (selection, tweaks, adoption,
+  deselected pools, duplicates) equal the plans made with the reference rendering.
 """
 
 from __future__ import annotations
@@ -245,8 +249,11 @@ def render_cases(draw: Any) -> tuple[Any, list[tuple[str, list[Any], Any]]]:
 @settings(max_examples=300, deadline=None)
 @given(render_cases())
 def test_pool_renderer_equals_reference(case: Any) -> None:
+    """Wire data or a model as the existing workload, memos hit or not: the same bytes as the reference."""
     import copy
+    import json
 
+    from openyurt.core.api.apps_v1 import StatefulSet
     from openyurt.core.api.openyurt_apps_v1beta1 import template_kind
     from openyurt.core.planners.yurtappset import PoolRenderer, RenderError, render_workload
 
@@ -275,8 +282,15 @@ def test_pool_renderer_equals_reference(case: Any) -> None:
             got: Any = renderer.render(pool_name, tweaks, existing)
         except RenderError as exc:
             got = ("error", str(exc))
-        assert got == want
+        assert json.dumps(got) == json.dumps(want)
         assert existing == before
+        if existing is not None:
+            model = (StatefulSet if kind == "StatefulSet" else Deployment).model_validate(existing)
+            try:
+                got = renderer.render(pool_name, tweaks, model)
+            except RenderError as exc:
+                got = ("error", str(exc))
+            assert json.dumps(got) == json.dumps(want)
     assert template.spec == template_before
 
 
@@ -329,3 +343,109 @@ def test_pool_renderer_equals_reference_for_every_single_patch() -> None:
                     except RenderError as exc:
                         got = str(exc)
                     assert got == want, (path, op, value, ex)
+
+
+# --------------------------------------------------------------------------------------------------
+# Whole plans: plan_yurtappset against itself with render_workload (the reference) for rendering
+
+LABEL_PATHS = ["/metadata/labels/pool", "/metadata/labels/zone", "/metadata/annotations/note", "/metadata/labels/x"]
+PLAN_PATCHES = st.lists(
+    st.builds(
+        lambda path, op, value: {"path": path, "operation": op, "value": value},
+        st.sampled_from([*LABEL_PATHS, *LABEL_PATHS, *PATHS]),
+        st.sampled_from(["add", "add", "remove", "replace"]),
+        st.sampled_from(["{{nodepool-name}}", "v-{{nodepool-name}}", "v", 3, {"k": "{{nodepool-name}}"}]),
+    ),
+    max_size=3,
+)
+
+
+@st.composite
+def plan_scenarios(draw: Any) -> tuple[YurtAppSet, list[NodePool], list[Any]]:
+    kind = draw(st.sampled_from(["Deployment", "StatefulSet"]))
+    names = POOL_NAMES
+    pools = [pool(n, labels=draw(LABELS)) for n in names if draw(st.booleans())]
+    spec: dict[str, Any] = {
+        "selector": {"matchLabels": {"app": "demo"}},
+        "template": {
+            "metadata": {"labels": {"app": "demo"}},
+            "spec": {"containers": draw(st.lists(CONTAINER, min_size=1, max_size=2))},
+        },
+    }
+    if kind == "StatefulSet":
+        spec["serviceName"] = "svc"
+    key = "deploymentTemplate" if kind == "Deployment" else "statefulSetTemplate"
+    tweaks = draw(
+        st.lists(
+            st.builds(
+                lambda ps, sel, r, patches: {
+                    **({"pools": ps} if ps else {}),
+                    **({"nodepoolSelector": sel} if sel else {}),
+                    "tweaks": {
+                        **({"replicas": r} if r is not None else {}),
+                        **({"patches": patches} if patches else {}),
+                    },
+                },
+                st.lists(st.sampled_from(names), max_size=2, unique=True),
+                st.none() | st.just({"matchLabels": {"zone": "x"}}),
+                st.none() | st.integers(0, 3),
+                PLAN_PATCHES,
+            ),
+            max_size=3,
+        )
+    )
+    owner = yas(
+        pools=draw(st.lists(st.sampled_from([*names, "missing"]), max_size=4, unique=True)),
+        selector=draw(st.none() | st.just({"matchLabels": {"tier": "x"}})),
+        tweaks=tweaks,
+        template={key: {"metadata": {"labels": {"app": "demo"}, "annotations": {"a": "1"}}, "spec": spec}},
+    )
+    existing = []
+    for i, p in enumerate(draw(st.lists(st.sampled_from(names), max_size=5))):
+        w = workload(
+            f"w{i}",
+            pool_name=p,
+            revision=draw(st.sampled_from(["old", None])),
+            owner=draw(st.sampled_from([owner, None])),
+            ref=draw(st.sampled_from(["test-yurtappset", None])),
+            status=draw(st.sampled_from([None, {"replicas": 1, "readyReplicas": 1, "updatedReplicas": 1}])),
+            kind=draw(st.sampled_from([kind, kind, "Deployment"])),
+        )
+        existing.append(w)
+    return owner, pools, existing
+
+
+class _ReferenceRenderer:
+    """PoolRenderer's interface on top of render_workload and the full dump of the existing workload."""
+
+    def __init__(self, **common: Any) -> None:
+        self.common = common
+
+    def render(self, pool_name: str, tweaks: Any, existing: Any = None) -> Any:
+        from openyurt.core.planners.yurtappset import render_workload
+
+        wire_existing = existing.to_wire() if existing is not None else None
+        return render_workload(pool=pool_name, tweaks=tweaks, existing=wire_existing, **self.common)
+
+
+def _plan_bytes(plan: Any) -> str:
+    import json
+
+    from openyurt.core.plans import wire
+
+    steps = [(type(s).__name__, str(s.ref), wire(s.obj) if hasattr(s, "obj") else repr(s)) for s in plan.plan.steps()]
+    return json.dumps([plan.revision, plan.collision_count, plan.selected_pools, steps, repr(plan.events)])
+
+
+@settings(max_examples=200, deadline=None)
+@given(plan_scenarios())
+def test_plan_equals_plan_rendered_by_the_reference(sc: Any) -> None:
+    from unittest import mock
+
+    from openyurt.core.planners import yurtappset
+
+    owner, pools, workloads = sc
+    fast = plan_yurtappset(owner, pools, workloads, [], now=NOW)
+    with mock.patch.object(yurtappset, "PoolRenderer", _ReferenceRenderer):
+        reference = plan_yurtappset(owner, pools, workloads, [], now=NOW)
+    assert _plan_bytes(fast) == _plan_bytes(reference)

@@ -8,23 +8,27 @@ Go's ``encoding/json`` makes of the *typed* object: zero-valued fields without `
 (``"creationTimestamp":null``, ``"resources":{}``, ``"containers":null``), unknown ones vanish, and
 the result is re-marshalled from a generic map (sorted keys, HTML-safe escapes).
 
-So this module carries a small table of the Go struct shapes of the apps/v1 template types
-(:data:`GO_TYPES`) and :func:`go_normalize`, which turns wire JSON into what Go would marshal. The
-table covers the fields workload templates use in practice; a key it does not know is passed through
-unchanged (Go would drop it), which only matters for fields Kubernetes does not have. Resource
+So this module carries a table of the Go struct shapes of the apps/v1 template types and the
+core/v1 types of a pod template (:data:`GO_TYPES`: field order and ``omitempty`` as in the Go
+structs) and :func:`go_normalize`, which turns wire JSON into what Go would marshal: a key that is
+not a field of the Go struct is dropped, as Go's decoder drops it. Values the table leaves
+untyped (maps, a workload's ``status``, ``managedFields``) are kept as they are. Resource
 quantities are written in Go's canonical form (:func:`canonical_quantity`). The same table drives
-:func:`go_decode_over`, the emulation of Go decoding patched JSON on top of an existing object, which
-YurtAppSet tweak patches rely on.
+:func:`go_decode_over`, the emulation of Go decoding patched JSON on top of an existing object, and
+:func:`canonical`, the Go form with the zero values Go adds pruned again, which YurtAppSet tweak
+patches rely on.
 """
 
 from __future__ import annotations
 
 import decimal
 import json
-from collections.abc import Mapping, Sequence
+import typing
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import attrs
+from pydantic import BaseModel
 
 from openyurt.core.api.apps_v1 import ControllerRevision
 from openyurt.core.api.coordination_v1 import parse_time
@@ -49,11 +53,18 @@ MAX_OWNER_NAME_IN_REVISION = 223
 
 
 def fnv1_32(data: bytes) -> int:
-    """32-bit FNV-1 (multiply, then xor), Go's ``hash/fnv.New32``."""
+    """32-bit FNV-1 (multiply, then xor), Go's ``hash/fnv.New32``.
+
+    Bytes go eight at a time, masked to 32 bits once per group: the low 32 bits of a product and
+    of a xor with a byte depend only on the low 32 bits of the operands."""
     h = 0x811C9DC5
-    for byte in data:
-        h = (h * 0x01000193) & 0xFFFFFFFF
-        h ^= byte
+    p = 0x01000193
+    whole = len(data) - len(data) % 8
+    it = iter(data[:whole])
+    for a, b, c, d, e, f, g, k in zip(it, it, it, it, it, it, it, it, strict=True):
+        h = ((((((((h * p ^ a) * p ^ b) * p ^ c) * p ^ d) * p ^ e) * p ^ f) * p ^ g) * p ^ k) & 0xFFFFFFFF
+    for byte in data[whole:]:
+        h = (h * p & 0xFFFFFFFF) ^ byte
     return h
 
 
@@ -327,7 +338,8 @@ _CONTAINER: dict[str, Field] = {
     "name": ("s", RQ), "image": ("s", OE), "command": ("[]s", OE), "args": ("[]s", OE), "workingDir": ("s", OE),
     "ports": ("[]ContainerPort", OE), "envFrom": ("[]EnvFromSource", OE), "env": ("[]EnvVar", OE),
     "resources": ("ResourceRequirements", OE), "resizePolicy": ("[]ContainerResizePolicy", OE),
-    "restartPolicy": ("*s", OE), "volumeMounts": ("[]VolumeMount", OE),
+    "restartPolicy": ("*s", OE), "restartPolicyRules": ("[]ContainerRestartRule", OE),
+    "volumeMounts": ("[]VolumeMount", OE),
     "volumeDevices": ("[]VolumeDevice", OE), "livenessProbe": ("*Probe", OE), "readinessProbe": ("*Probe", OE),
     "startupProbe": ("*Probe", OE), "lifecycle": ("*Lifecycle", OE), "terminationMessagePath": ("s", OE),
     "terminationMessagePolicy": ("s", OE), "imagePullPolicy": ("s", OE), "securityContext": ("*SecurityContext", OE),
@@ -421,7 +433,7 @@ GO_TYPES: dict[str, dict[str, Field]] = {
         "overhead": ("rl", OE), "topologySpreadConstraints": ("[]TopologySpreadConstraint", OE),
         "setHostnameAsFQDN": ("*b", OE), "os": ("*PodOS", OE), "hostUsers": ("*b", OE),
         "schedulingGates": ("[]PodSchedulingGate", OE), "resourceClaims": ("[]PodResourceClaim", OE),
-        "resources": ("*ResourceRequirements", OE),
+        "resources": ("*ResourceRequirements", OE), "hostnameOverride": ("*s", OE),
     },
     "Toleration": {
         "key": ("s", OE), "operator": ("s", OE), "value": ("s", OE), "effect": ("s", OE),
@@ -484,15 +496,89 @@ GO_TYPES: dict[str, dict[str, Field]] = {
     "SeccompProfile": {"type": ("s", RQ), "localhostProfile": ("*s", OE)},
     "AppArmorProfile": {"type": ("s", RQ), "localhostProfile": ("*s", OE)},
     "Sysctl": {"name": ("s", RQ), "value": ("s", RQ)},
-    # core/v1: volumes (the VolumeSource members are inlined, all omitempty pointers; those not
-    # listed here pass through unchanged)
+    # core/v1: volumes. Field order and omitempty as in k8s.io/api core/v1 types.go (Kubernetes
+    # 1.31..1.34: VolumeSource up to image; PodCertificateProjection, FileKeySelector,
+    # ContainerRestartRule and PodSpec.hostnameOverride from 1.34). VolumeSource is inlined into
+    # Volume; every member is an omitempty pointer.
     "Volume": {
         "name": ("s", RQ), "hostPath": ("*HostPathVolumeSource", OE), "emptyDir": ("*EmptyDirVolumeSource", OE),
-        "secret": ("*SecretVolumeSource", OE), "nfs": ("*NFSVolumeSource", OE),
-        "persistentVolumeClaim": ("*PersistentVolumeClaimVolumeSource", OE),
-        "downwardAPI": ("*DownwardAPIVolumeSource", OE), "configMap": ("*ConfigMapVolumeSource", OE),
-        "projected": ("*ProjectedVolumeSource", OE), "ephemeral": ("*EphemeralVolumeSource", OE),
+        "gcePersistentDisk": ("*GCEPersistentDiskVolumeSource", OE),
+        "awsElasticBlockStore": ("*AWSElasticBlockStoreVolumeSource", OE), "gitRepo": ("*GitRepoVolumeSource", OE),
+        "secret": ("*SecretVolumeSource", OE), "nfs": ("*NFSVolumeSource", OE), "iscsi": ("*ISCSIVolumeSource", OE),
+        "glusterfs": ("*GlusterfsVolumeSource", OE),
+        "persistentVolumeClaim": ("*PersistentVolumeClaimVolumeSource", OE), "rbd": ("*RBDVolumeSource", OE),
+        "flexVolume": ("*FlexVolumeSource", OE), "cinder": ("*CinderVolumeSource", OE),
+        "cephfs": ("*CephFSVolumeSource", OE), "flocker": ("*FlockerVolumeSource", OE),
+        "downwardAPI": ("*DownwardAPIVolumeSource", OE), "fc": ("*FCVolumeSource", OE),
+        "azureFile": ("*AzureFileVolumeSource", OE), "configMap": ("*ConfigMapVolumeSource", OE),
+        "vsphereVolume": ("*VsphereVirtualDiskVolumeSource", OE), "quobyte": ("*QuobyteVolumeSource", OE),
+        "azureDisk": ("*AzureDiskVolumeSource", OE),
+        "photonPersistentDisk": ("*PhotonPersistentDiskVolumeSource", OE),
+        "projected": ("*ProjectedVolumeSource", OE), "portworxVolume": ("*PortworxVolumeSource", OE),
+        "scaleIO": ("*ScaleIOVolumeSource", OE), "storageos": ("*StorageOSVolumeSource", OE),
+        "csi": ("*CSIVolumeSource", OE), "ephemeral": ("*EphemeralVolumeSource", OE),
+        "image": ("*ImageVolumeSource", OE),
     },
+    "GCEPersistentDiskVolumeSource": {
+        "pdName": ("s", RQ), "fsType": ("s", OE), "partition": ("i", OE), "readOnly": ("b", OE),
+    },
+    "AWSElasticBlockStoreVolumeSource": {
+        "volumeID": ("s", RQ), "fsType": ("s", OE), "partition": ("i", OE), "readOnly": ("b", OE),
+    },
+    "GitRepoVolumeSource": {"repository": ("s", RQ), "revision": ("s", OE), "directory": ("s", OE)},
+    "ISCSIVolumeSource": {
+        "targetPortal": ("s", RQ), "iqn": ("s", RQ), "lun": ("i", RQ), "iscsiInterface": ("s", OE),
+        "fsType": ("s", OE), "readOnly": ("b", OE), "portals": ("[]s", OE), "chapAuthDiscovery": ("b", OE),
+        "chapAuthSession": ("b", OE), "secretRef": ("*LocalObjectReference", OE), "initiatorName": ("*s", OE),
+    },
+    "GlusterfsVolumeSource": {"endpoints": ("s", RQ), "path": ("s", RQ), "readOnly": ("b", OE)},
+    "RBDVolumeSource": {
+        "monitors": ("[]s", RQ), "image": ("s", RQ), "fsType": ("s", OE), "pool": ("s", OE), "user": ("s", OE),
+        "keyring": ("s", OE), "secretRef": ("*LocalObjectReference", OE), "readOnly": ("b", OE),
+    },
+    "FlexVolumeSource": {
+        "driver": ("s", RQ), "fsType": ("s", OE), "secretRef": ("*LocalObjectReference", OE), "readOnly": ("b", OE),
+        "options": ("m", OE),
+    },
+    "CinderVolumeSource": {
+        "volumeID": ("s", RQ), "fsType": ("s", OE), "readOnly": ("b", OE), "secretRef": ("*LocalObjectReference", OE),
+    },
+    "CephFSVolumeSource": {
+        "monitors": ("[]s", RQ), "path": ("s", OE), "user": ("s", OE), "secretFile": ("s", OE),
+        "secretRef": ("*LocalObjectReference", OE), "readOnly": ("b", OE),
+    },
+    "FlockerVolumeSource": {"datasetName": ("s", OE), "datasetUUID": ("s", OE)},
+    "FCVolumeSource": {
+        "targetWWNs": ("[]s", OE), "lun": ("*i", OE), "fsType": ("s", OE), "readOnly": ("b", OE), "wwids": ("[]s", OE),
+    },
+    "AzureFileVolumeSource": {"secretName": ("s", RQ), "shareName": ("s", RQ), "readOnly": ("b", OE)},
+    "VsphereVirtualDiskVolumeSource": {
+        "volumePath": ("s", RQ), "fsType": ("s", OE), "storagePolicyName": ("s", OE), "storagePolicyID": ("s", OE),
+    },
+    "QuobyteVolumeSource": {
+        "registry": ("s", RQ), "volume": ("s", RQ), "readOnly": ("b", OE), "user": ("s", OE), "group": ("s", OE),
+        "tenant": ("s", OE),
+    },
+    "AzureDiskVolumeSource": {
+        "diskName": ("s", RQ), "diskURI": ("s", RQ), "cachingMode": ("*s", OE), "fsType": ("*s", OE),
+        "readOnly": ("*b", OE), "kind": ("*s", OE),
+    },
+    "PhotonPersistentDiskVolumeSource": {"pdID": ("s", RQ), "fsType": ("s", OE)},
+    "PortworxVolumeSource": {"volumeID": ("s", RQ), "fsType": ("s", OE), "readOnly": ("b", OE)},
+    "ScaleIOVolumeSource": {  # secretRef has no omitempty: null when unset
+        "gateway": ("s", RQ), "system": ("s", RQ), "secretRef": ("*LocalObjectReference", RQ),
+        "sslEnabled": ("b", OE), "protectionDomain": ("s", OE), "storagePool": ("s", OE), "storageMode": ("s", OE),
+        "volumeName": ("s", OE), "fsType": ("s", OE), "readOnly": ("b", OE),
+    },
+    "StorageOSVolumeSource": {
+        "volumeName": ("s", OE), "volumeNamespace": ("s", OE), "fsType": ("s", OE), "readOnly": ("b", OE),
+        "secretRef": ("*LocalObjectReference", OE),
+    },
+    "CSIVolumeSource": {
+        "driver": ("s", RQ), "readOnly": ("*b", OE), "fsType": ("*s", OE), "volumeAttributes": ("m", OE),
+        "nodePublishSecretRef": ("*LocalObjectReference", OE),
+    },
+    "ImageVolumeSource": {"reference": ("s", OE), "pullPolicy": ("s", OE)},
     "HostPathVolumeSource": {"path": ("s", RQ), "type": ("*s", OE)},
     "EmptyDirVolumeSource": {"medium": ("s", OE), "sizeLimit": ("*q", OE)},
     "SecretVolumeSource": {
@@ -511,9 +597,19 @@ GO_TYPES: dict[str, dict[str, Field]] = {
     "VolumeProjection": {
         "secret": ("*KeysProjection", OE), "downwardAPI": ("*DownwardAPIProjection", OE),
         "configMap": ("*KeysProjection", OE), "serviceAccountToken": ("*ServiceAccountTokenProjection", OE),
-        "clusterTrustBundle": ("*raw", OE), "podCertificate": ("*raw", OE),
+        "clusterTrustBundle": ("*ClusterTrustBundleProjection", OE),
+        "podCertificate": ("*PodCertificateProjection", OE),
     },
     "KeysProjection": _KEYS_REF,  # SecretProjection and ConfigMapProjection
+    "ClusterTrustBundleProjection": {
+        "name": ("*s", OE), "signerName": ("*s", OE), "labelSelector": ("*LabelSelector", OE),
+        "optional": ("*b", OE), "path": ("s", RQ),
+    },
+    "PodCertificateProjection": {
+        "signerName": ("s", OE), "keyType": ("s", OE), "maxExpirationSeconds": ("*i", OE),
+        "credentialBundlePath": ("s", OE), "keyPath": ("s", OE), "certificateChainPath": ("s", OE),
+        "userAnnotations": ("m", OE),
+    },
     "DownwardAPIProjection": {"items": ("[]DownwardAPIVolumeFile", OE)},
     "ServiceAccountTokenProjection": {"audience": ("s", OE), "expirationSeconds": ("*i", OE), "path": ("s", RQ)},
     "EphemeralVolumeSource": {"volumeClaimTemplate": ("*PersistentVolumeClaimTemplate", OE)},
@@ -527,18 +623,22 @@ GO_TYPES: dict[str, dict[str, Field]] = {
     "EnvVar": {"name": ("s", RQ), "value": ("s", OE), "valueFrom": ("*EnvVarSource", OE)},
     "EnvVarSource": {
         "fieldRef": ("*ObjectFieldSelector", OE), "resourceFieldRef": ("*ResourceFieldSelector", OE),
-        "configMapKeyRef": ("*KeySelector", OE), "secretKeyRef": ("*KeySelector", OE), "fileKeyRef": ("*raw", OE),
+        "configMapKeyRef": ("*KeySelector", OE), "secretKeyRef": ("*KeySelector", OE),
+        "fileKeyRef": ("*FileKeySelector", OE),
     },
     "ObjectFieldSelector": {"apiVersion": ("s", OE), "fieldPath": ("s", RQ)},
     # divisor is a struct (Quantity) under omitempty: always written, "0" when unset
     "ResourceFieldSelector": {"containerName": ("s", OE), "resource": ("s", RQ), "divisor": ("q", OE)},
     "KeySelector": _SELECTOR_REF,  # ConfigMapKeySelector and SecretKeySelector
+    "FileKeySelector": {"volumeName": ("s", RQ), "path": ("s", RQ), "key": ("s", RQ), "optional": ("*b", OE)},
     "EnvFromSource": {
         "prefix": ("s", OE), "configMapRef": ("*SourceRef", OE), "secretRef": ("*SourceRef", OE),
     },
     "SourceRef": _SOURCE_REF,  # ConfigMapEnvSource and SecretEnvSource
     "ResourceRequirements": {"limits": ("rl", OE), "requests": ("rl", OE), "claims": ("[]ResourceClaim", OE)},
     "ResourceClaim": {"name": ("s", RQ), "request": ("s", OE)},
+    "ContainerRestartRule": {"action": ("s", OE), "exitCodes": ("*ContainerRestartRuleOnExitCodes", OE)},
+    "ContainerRestartRuleOnExitCodes": {"operator": ("s", OE), "values": ("[]i", OE)},
     "ContainerResizePolicy": {"resourceName": ("s", RQ), "restartPolicy": ("s", RQ)},
     "VolumeMount": {
         "name": ("s", RQ), "readOnly": ("b", OE), "recursiveReadOnly": ("*s", OE), "mountPath": ("s", RQ),
@@ -590,7 +690,7 @@ _KEPT = frozenset({"m", "raw", "raw_struct", "time", "json"})
 _STRUCT_ZEROS: dict[str, Any] = {}
 
 
-def _zero(tp: str) -> Any:
+def go_zero(tp: str) -> Any:
     if tp.startswith(("*", "[]")) or tp in ("m", "raw", "rl"):
         return None
     if tp == "raw_struct":
@@ -611,7 +711,7 @@ def _copy_json(value: Any) -> Any:
     return value
 
 
-def _is_empty(tp: str, value: Any) -> bool:
+def go_is_empty(tp: str, value: Any) -> bool:
     """Go's omitempty test; structs (and Time, IntOrString, JSON, Quantity) are never empty."""
     if tp.startswith("*"):
         return value is None
@@ -659,7 +759,7 @@ def _normalize(value: Any, tp: str, memo: NormalizeMemo | None) -> Any:
     if tp in _KEPT:
         if tp == "raw_struct" and value is None:
             return {}
-        return _go_numbers(value)
+        return go_numbers(value)
     if tp == "q":
         return quantity_json(value)
     if tp == "rl":
@@ -670,16 +770,13 @@ def _normalize(value: Any, tp: str, memo: NormalizeMemo | None) -> Any:
         return _SCALAR_ZERO[tp] if value is None else value
     if not isinstance(value, dict):
         return value
-    # A struct: its fields in declaration order (as Go writes them), then keys we do not know.
+    # A struct: its fields in declaration order, as Go writes them; other keys are not fields of
+    # the Go type, and its decoder drops them.
     fields, always = _shape(tp)
     items: list[tuple[int, str, str, bool, Any]] = []
-    unknown: list[tuple[str, Any]] = []
     for key, raw in value.items():
         f = fields.get(key)
-        if f is None:
-            if raw is not None:
-                unknown.append((key, raw))
-        elif raw is not None:
+        if f is not None and raw is not None:
             items.append((f[0], key, f[1], f[2], raw))
     for idx, key, ftp in always:
         if value.get(key) is None:
@@ -689,14 +786,12 @@ def _normalize(value: Any, tp: str, memo: NormalizeMemo | None) -> Any:
     out: dict[str, Any] = {}
     for _, key, ftp, omitempty, raw in items:
         if raw is _ABSENT:
-            out[key] = _zero(ftp)
+            out[key] = go_zero(ftp)
             continue
         v = raw if ftp in _AS_IS else go_normalize(raw, ftp, memo)
-        if omitempty and _is_empty(ftp, v):
+        if omitempty and go_is_empty(ftp, v):
             continue
         out[key] = v
-    for key, raw in unknown:
-        out[key] = _go_numbers(raw)  # not in our table: keep (see module docstring)
     return out
 
 
@@ -720,7 +815,7 @@ def _shape(tp: str) -> tuple[dict[str, tuple[int, str, bool]], tuple[tuple[int, 
         always = tuple(
             (i, key, ftp)
             for i, (key, (ftp, oe)) in enumerate(declared.items())
-            if not (oe and _is_empty(ftp, _zero(ftp)))
+            if not (oe and go_is_empty(ftp, go_zero(ftp)))
         )
         shape = (fields, always)
         _SHAPES[tp] = shape
@@ -728,23 +823,29 @@ def _shape(tp: str) -> tuple[dict[str, tuple[int, str, bool]], tuple[tuple[int, 
 
 
 _NUMBERS_OR_CONTAINERS = (float, dict, list)
+#: Types go_numbers leaves alone (a type test over all values is quicker than isinstance on each).
+_FLAT = frozenset({str, int, bool, type(None)})
 
 
-def _go_numbers(value: Any) -> Any:
+def go_numbers(value: Any) -> Any:
     """Go decodes untyped JSON numbers as float64 and prints integral ones without a fraction.
 
     A dict or list with nothing to change is returned as is (shared, not copied)."""
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e21:
         return int(value)
     if isinstance(value, dict):
+        if _FLAT.issuperset(map(type, value.values())):
+            return value
         for v in value.values():
             if isinstance(v, _NUMBERS_OR_CONTAINERS):
-                return {k: _go_numbers(v) for k, v in value.items()}
+                return {k: go_numbers(v) for k, v in value.items()}
         return value
     if isinstance(value, list):
+        if _FLAT.issuperset(map(type, value)):
+            return value
         for v in value:
             if isinstance(v, _NUMBERS_OR_CONTAINERS):
-                return [_go_numbers(v) for v in value]
+                return [go_numbers(v) for v in value]
         return value
     return value
 
@@ -802,6 +903,285 @@ def prune_materialized(value: Any, raw: Any, memo: PruneMemo | None = None) -> A
     if memo is not None:
         memo[(id(value), id(raw))] = (value, raw, out)
     return out
+
+
+# --------------------------------------------------------------------------------------------------
+# The canonical form: prune_materialized(go_normalize(v)) in one pass
+#
+# A rendered workload that went through a tweak patch is Go's form of it with the added zero values
+# pruned again. Computing that in two passes builds the whole Go form first, zero values included;
+# canonical() builds only the result, per field kind, and returns subtrees it does not change as
+# they are (shared, not copied). canonical_model() does the same for a wire model without dumping it.
+
+#: What canonical_field() returns for a field Go's omitempty drops.
+DROPPED = object()
+
+_AS_IS_KIND, _STRUCT_KIND, _SLICE_KIND, _SCALAR_SLICE_KIND, _KEPT_KIND, _OTHER_KIND = range(6)
+#: Types whose non-null value Go's JSON writes as the input's numbers re-marshalled.
+_KEPT_TYPES = frozenset({"m", "raw", "raw_struct", "time", "json", "*raw", "*time"})
+_EMPTY_SCALARS = ("", 0, False)
+
+#: A struct field: (position, type, omitempty, kind, element or pointee struct name, emptiness test
+#: of a value that is not null (0 never empty, 1 empty scalar, 2 empty list or map), whether Go
+#: writes it when absent (0 no, 1 yes, 2 yes but prune drops it again), its canonical zero value).
+FieldInfo = tuple[int, str, bool, int, str, int, int, Any]
+#: A compiled canonicalizer: (source dict or model, raw values, fixed results, memo) -> result.
+Canonicalizer = Callable[[Any, Mapping[str, Any], Mapping[str, Any], "NormalizeMemo | None"], dict[str, Any]]
+_FIELDS: dict[str, dict[str, FieldInfo]] = {}
+_COMPILED: dict[tuple[Any, ...], Canonicalizer] = {}
+_MAX_COMPILED = 2048
+_NONE: Mapping[str, Any] = {}
+
+
+def _field_info(idx: int, ftp: str, oe: bool) -> FieldInfo:
+    base = ftp[1:] if ftp.startswith("*") else ftp
+    if ftp in _AS_IS:
+        kind, base = _AS_IS_KIND, ""
+    elif base in GO_TYPES:
+        kind = _STRUCT_KIND
+    elif ftp.startswith("[]") and ftp[2:] in GO_TYPES:
+        kind, base = _SLICE_KIND, ftp[2:]
+    elif ftp in ("[]s", "[]i", "[]b"):
+        kind, base = _SCALAR_SLICE_KIND, ftp[2:]
+    else:
+        kind, base = (_KEPT_KIND if ftp in _KEPT_TYPES else _OTHER_KIND), ""
+    empty = 0  # go_is_empty of a value that is not null
+    if oe and not ftp.startswith("*"):
+        empty = 2 if ftp.startswith("[]") or ftp in ("m", "raw", "rl") else 1 if ftp in ("s", "i", "b") else 0
+    zero = go_zero(ftp)
+    always = 0 if oe and go_is_empty(ftp, zero) else 2 if zero is None or zero == {} or zero == [] else 1
+    return idx, ftp, oe, kind, base, empty, always, prune_materialized(zero, None)
+
+
+def struct_fields(tp: str) -> dict[str, FieldInfo]:
+    """The struct ``tp``'s fields by key (see FieldInfo)."""
+    fields = _FIELDS.get(tp)
+    if fields is None:
+        declared = GO_TYPES[tp]
+        fields = _FIELDS[tp] = {key: _field_info(i, ftp, oe) for i, (key, (ftp, oe)) in enumerate(declared.items())}
+    return fields
+
+
+def canonical(value: Any, tp: str, memo: NormalizeMemo | None = None) -> Any:
+    """``prune_materialized(go_normalize(value, tp), value)``, without building the Go form.
+
+    The result shares unchanged subtrees with ``value`` (treat it as read-only). ``memo`` is an
+    identity memo as in go_normalize, for structs met again (a template's, in every pool).
+    """
+    if isinstance(value, dict) and tp in GO_TYPES:
+        return canonical_struct(value, tp, memo)
+    return prune_materialized(go_normalize(value, tp), value)
+
+
+def canonical_struct(
+    raw: dict[str, Any], tp: str, memo: NormalizeMemo | None = None, fixed: Mapping[str, Any] = _NONE
+) -> dict[str, Any]:
+    """:func:`canonical` of a dict decoded into the struct ``tp``; ``fixed``: keys of ``raw`` whose
+    canonical value the caller already has (their raw value is not looked at)."""
+    if memo is not None and not fixed:
+        hit = memo.get((id(raw), tp))
+        if hit is not None:
+            return hit[1]  # type: ignore[no-any-return]
+    layout = (tp, tuple(raw), tuple(fixed))
+    fn = _COMPILED.get(layout)
+    if fn is None:
+        fields = struct_fields(tp)
+        fn = _remember(layout, _compile(tp, {key: "fixed" if key in fixed else "raw" for key in raw if key in fields}))
+    out = fn(raw, raw, fixed, memo)
+    if memo is not None and not fixed:
+        memo[(id(raw), tp)] = (raw, out)
+    return out
+
+
+def canonical_model(
+    model: BaseModel,
+    tp: str,
+    raw: Mapping[str, Any] = _NONE,
+    fixed: Mapping[str, Any] = _NONE,
+    memo: NormalizeMemo | None = None,
+) -> dict[str, Any]:
+    """canonical_struct of ``model.to_wire()`` updated with ``raw`` (fields of ``tp``), and with
+    ``fixed`` canonical values, without dumping the model: its attributes are read directly (its
+    unknown keys, like its fields ``tp`` does not have, are dropped as Go's decoder drops them)."""
+    # The set fields as a tuple: models parsed alike fill their sets alike and iterate them alike;
+    # another order only costs another compiled layout.
+    layout = (type(model), tp, tuple(model.__pydantic_fields_set__), tuple(raw), tuple(fixed))
+    fn = _COMPILED.get(layout)
+    if fn is None:
+        fn = _remember(layout, _compile_model(*layout))
+    return fn(model, raw, fixed, memo)
+
+
+def _remember(layout: tuple[Any, ...], fn: Canonicalizer) -> Canonicalizer:
+    if len(_COMPILED) >= _MAX_COMPILED:
+        _COMPILED.clear()  # a bound, not a policy: the layouts in use come back at once
+    _COMPILED[layout] = fn
+    return fn
+
+
+def _compile_model(
+    cls: type[BaseModel], tp: str, fields_set: tuple[str, ...], raw_keys: tuple[str, ...], fixed_keys: tuple[str, ...]
+) -> Canonicalizer:
+    fields = struct_fields(tp)
+    declared = {info.alias or name: name for name, info in cls.model_fields.items() if name in fields_set}
+    sources: dict[str, str] = {}
+    for key in fields:
+        if key in fixed_keys:
+            sources[key] = "fixed"
+        elif key in raw_keys:
+            sources[key] = "raw"
+        elif key in declared:
+            name = declared[key]
+            sources[key] = ("model:" if _holds_models(cls.model_fields[name].annotation) else "attr:") + name
+    return _compile(tp, sources)
+
+
+def _holds_models(annotation: Any) -> bool:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return True
+    return any(_holds_models(arg) for arg in typing.get_args(annotation))
+
+
+def model_wire(value: Any) -> Any:
+    """A model (or a value holding models) as its dump has it (JSON mode, aliases, set fields),
+    read from the attributes: quicker than the dump for the flat models of a workload."""
+    cls = type(value)
+    if cls is list:
+        return [model_wire(v) for v in value]
+    if cls is dict:
+        return {k: model_wire(v) for k, v in value.items()}
+    if not isinstance(value, BaseModel):
+        return value
+    if value.__pydantic_extra__:
+        return value.__pydantic_serializer__.to_python(value, mode="json", by_alias=True, exclude_unset=True)
+    layout = (cls, tuple(value.__pydantic_fields_set__))
+    fn = _COMPILED.get(layout)
+    if fn is None:
+        fn = _remember(layout, _compile_dump(*layout))
+    return fn(value, _NONE, _NONE, None)
+
+
+def _compile_dump(cls: type[BaseModel], fields_set: tuple[str, ...]) -> Canonicalizer:
+    """The dump of a model with no unknown keys, as straight-line Python: its set fields in
+    declared order, by alias; values as they are, but for models in them (no field of a wire model
+    has a custom serializer, and JSON values dump as themselves)."""
+    lines = ["def dump(src, raw, fixed, memo):", "    out = {}"]
+    for name, info in cls.model_fields.items():
+        if name not in fields_set:
+            continue
+        if not name.isidentifier():
+            raise ValueError(f"not an attribute name: {name!r}")
+        key = repr(info.alias or name)
+        if _holds_models(info.annotation):
+            lines += [f"    v = src.{name}", f"    out[{key}] = None if v is None else model_wire(v)"]
+        else:
+            lines.append(f"    out[{key}] = src.{name}")
+    lines.append("    return out")
+    env: dict[str, Any] = {"model_wire": model_wire}
+    exec("\n".join(lines), env)  # only aliases (repr() literals) and attribute names in the source
+    return env["dump"]  # type: ignore[no-any-return]
+
+
+def _compile(tp: str, sources: Mapping[str, str]) -> Canonicalizer:
+    """A canonicalizer for one layout, as straight-line Python.
+
+    ``sources`` says where each field's value comes from: ``raw`` (the dict), ``fixed`` (given
+    canonical), ``attr:<name>`` / ``model:<name>`` (a model attribute, holding models or not);
+    fields not listed are absent, and keys that are not fields are dropped. The result's keys,
+    their order and the rule for each follow from the layout alone; the values decide the rest
+    (null, empty, type). That is a few lines per key instead of a pass of a general loop, which was
+    most of a rendered workload's cost. Only field names of GO_TYPES (as repr() literals) and
+    model attribute names (identifiers) enter the source; values are passed in by name.
+    """
+    env: dict[str, Any] = {
+        "_T": (str, int, bool, float),
+        "_E": _EMPTY_SCALARS,
+        "_gn": go_numbers,
+        "_cs": canonical_struct,
+        "_cf": canonical_field,
+        "model_wire": model_wire,
+        "_DROPPED": DROPPED,
+    }
+    lines = ["def canonicalize(src, raw, fixed, memo):", "    out = {}"]
+
+    def load(key: str, source: str) -> None:
+        if source == "raw":
+            lines.append(f"    v = raw[{key!r}]")
+            return
+        name = source.split(":", 1)[1]
+        if not name.isidentifier():
+            raise ValueError(f"not an attribute name: {name!r}")
+        lines.append(f"    v = src.{name}")
+        if source.startswith("model:"):
+            lines.append("    if v is not None: v = model_wire(v)")
+
+    for key, f in struct_fields(tp).items():
+        idx, _, _, kind, base, empty, always, _ = f
+        source = sources.get(key)
+        k = repr(key)
+        env[f"F{idx}"] = f
+        env[f"Z{idx}"] = f[7]
+        if source is None:
+            if always == 1:
+                lines.append(f"    out[{k}] = Z{idx}")
+            continue
+        if source == "fixed":
+            lines.append(f"    out[{k}] = fixed[{k}]")
+            continue
+        load(key, source)
+        if always:
+            lines += ["    if v is None:", f"        out[{k}] = Z{idx}", "    else:"]
+        else:
+            lines.append("    if v is not None:")
+        if kind == _AS_IS_KIND:  # a scalar of these types is empty exactly when it is falsy
+            keep = "v or (type(v) not in _T and v not in _E)"
+            lines.append(f"        if {keep}: out[{k}] = v" if empty else f"        out[{k}] = v")
+        elif kind == _KEPT_KIND:
+            lines.append("        c = _gn(v)")
+            lines.append(f"        if c != {{}} and c != []: out[{k}] = c" if empty else f"        out[{k}] = c")
+        elif kind == _STRUCT_KIND:
+            lines.append(f"        out[{k}] = _cs(v, {base!r}, memo) if type(v) is dict else _cf(v, F{idx}, memo)")
+        else:
+            lines.append(f"        c = _cf(v, F{idx}, memo)")
+            lines.append(f"        if c is not _DROPPED: out[{k}] = c")
+    lines.append("    return out")
+    exec("\n".join(lines), env)  # see the docstring for what enters the source
+    return env["canonicalize"]  # type: ignore[no-any-return]
+
+
+def canonical_field(v: Any, field: FieldInfo, memo: NormalizeMemo | None = None) -> Any:
+    """The canonical form of ``v`` (not None) as the value of a struct field, or DROPPED."""
+    ftp, kind, base, empty = field[1], field[3], field[4], field[5]
+    if kind == _AS_IS_KIND:
+        return DROPPED if empty and v in _EMPTY_SCALARS else v
+    if kind == _STRUCT_KIND:
+        return canonical_struct(v, base, memo) if isinstance(v, dict) else v
+    if kind == _KEPT_KIND:
+        n = go_numbers(v)
+        return DROPPED if empty and (n == {} or n == []) else n
+    if type(v) is list:
+        if kind == _SLICE_KIND:
+            if not v and empty:
+                return DROPPED
+            return [canonical_struct(x, base, memo) if type(x) is dict else _element(x, base) for x in v]
+        if kind == _SCALAR_SLICE_KIND:
+            if not v and empty:
+                return DROPPED
+            zero = _SCALAR_ZERO[base]
+            return [zero if x is None else x for x in v]
+    n = _normalize(v, ftp, None)
+    if empty and go_is_empty(ftp, n):
+        return DROPPED
+    if isinstance(n, dict):
+        return prune_materialized(n, v)
+    if isinstance(n, list) and isinstance(v, list):
+        return [prune_materialized(x, v[i]) for i, x in enumerate(n)]
+    return n
+
+
+def _element(x: Any, tp: str) -> Any:
+    """A list element that is not a plain dict, as prune(go_normalize) leaves it."""
+    return prune_materialized(go_normalize(x, tp), x)
 
 
 # ==================================================================================================

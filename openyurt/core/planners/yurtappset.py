@@ -16,9 +16,10 @@ lags one round). Plain bugs we do not copy, each marked "upstream bug" below.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import attrs
 
@@ -104,16 +105,48 @@ def select_pools(
 ) -> tuple[str, ...]:
     """Names in ``names`` that exist, plus pools matching ``selector`` (None matches none), sorted."""
     wanted = set(names or ())
-    return tuple(sorted({p.name for p in pools if p.name in wanted or selector_matches(selector, p.metadata.labels)}))
+    matches = _matcher(selector)
+    out = set()
+    for p in pools:
+        meta = p.metadata
+        name = meta.name or ""
+        if name in wanted or matches(meta.labels):
+            out.add(name)
+    return tuple(sorted(out))
 
 
 def matching_tweaks(tweaks: Sequence[WorkloadTweak], pool: NodePool) -> list[Tweaks]:
     """Tweaks naming the pool or selecting its labels, in spec order (``GetNodePoolTweaksFromYurtAppSet``)."""
-    return [
-        t.tweaks
-        for t in tweaks
-        if pool.name in (t.pools or ()) or selector_matches(t.nodepool_selector, pool.metadata.labels)
-    ]
+    return TweakMatcher(tweaks)(pool)
+
+
+class TweakMatcher:
+    """:func:`matching_tweaks` for many pools: each tweak's selector is looked at once."""
+
+    def __init__(self, tweaks: Sequence[WorkloadTweak]) -> None:
+        self.tweaks = [(t.tweaks, frozenset(t.pools or ()), _matcher(t.nodepool_selector)) for t in tweaks]
+
+    def __call__(self, pool: NodePool) -> list[Tweaks]:
+        name = pool.metadata.name or ""
+        labels = pool.metadata.labels
+        return [tweaks for tweaks, names, matches in self.tweaks if name in names or matches(labels)]
+
+
+def _matcher(selector: LabelSelector | None) -> Callable[[Mapping[str, str] | None], bool]:
+    """``selector_matches`` with ``selector`` bound; a selector of match labels only is read once."""
+    if selector is None:
+        return _never
+    if selector.match_expressions:
+        return lambda labels: selector_matches(selector, labels)  # type: ignore[arg-type]
+    wanted = tuple((selector.match_labels or {}).items())
+    if len(wanted) == 1:  # the usual selector, with no generator to run
+        ((key, value),) = wanted
+        return lambda labels: (labels or {}).get(key) == value
+    return lambda labels: all((labels or {}).get(k) == v for k, v in wanted)
+
+
+def _never(labels: Mapping[str, str] | None) -> bool:
+    return False
 
 
 def pool_replicas(template: Template, tweaks: Sequence[Tweaks]) -> int:
@@ -252,16 +285,63 @@ def _apply_pool_tweaks(out: WireDict, kind: str, tweaks: Sequence[Tweaks], pool:
     return rev.prune_materialized(decoded, out)  # type: ignore[no-any-return]
 
 
+#: Stands for the pool name while a tweak set's spec is rendered once for every pool (_TweakPlan).
+_POOL_SENTINEL = "{{yurtappset-pool-sentinel}}"
+_NO_NAME, _NAME_IN_TEXT, _NAME_IN_JSON = range(3)
+
+
+@attrs.frozen
+class _SentinelPaths:
+    """Where _POOL_SENTINEL is in a spec rendered for it: the containers to copy, parents first, as
+    (index of the copy holding it, 0 for the spec's own; key or index; the container), then the
+    strings that are the sentinel and those that contain it, as (copy index, key[, the string])."""
+
+    copies: tuple[tuple[int, Any, Any], ...] = ()
+    names: tuple[tuple[int, Any], ...] = ()
+    texts: tuple[tuple[int, Any, str], ...] = ()
+
+
+@attrs.frozen
+class _TweakPlan:
+    """How workloads with one tweak set are rendered; worked out once per set and renderer."""
+
+    #: Held so that the ids keying the renderer's cache stay theirs.
+    tweaks: tuple[Tweaks, ...]
+    #: Whether any tweak has patches (otherwise the raw rendering is the result).
+    patched: bool = False
+    #: Whether the per-pool shortcut applies: see PoolRenderer (otherwise the reference route).
+    fast: bool = False
+    #: The canonical spec rendered for _POOL_SENTINEL, and where the sentinel is in it.
+    spec: Any = None
+    spec_paths: _SentinelPaths = _SentinelPaths()
+    #: The patches outside the spec: each sets one label or annotation to a string, or removes one:
+    #: (map, key, operation, value, how the pool name is put in; see _substitution).
+    on_maps: tuple[tuple[str, str, str, Any, int], ...] = ()
+
+
 class PoolRenderer:
     """:func:`render_workload` for many pools of one owner and revision, sharing what they share.
 
     Every pool's workload is the template plus a few pool-specific keys, so the renderer copies only
     the dicts along the paths it changes (metadata maps, selector, pod labels, node selector, the
-    containers an image tweak touches) and shares the rest of the template with every result. Tweak
-    patches run on Go's form of the object; that form is computed with identity memos, so the
-    template's unchanged subtrees are normalised (and pruned back) once per plan, not once per pool,
-    and the patch copies only the containers on its paths. Results equal render_workload's; they
-    share parts with each other and with the template, so they are read-only (``wire()`` copies).
+    containers an image tweak touches) and shares the rest of the template with every result.
+
+    A workload with tweak patches is the canonical Go form of the whole object (:func:`rev.canonical`).
+    When the patches outside the spec only set or remove labels and annotations (to strings), it is
+    computed in parts, each cheaply:
+
+    * the spec depends on the pool only through its name, which the canonical form carries as opaque
+      text, so it is rendered once per tweak set for a sentinel name, its patches applied the
+      reference way, and each pool gets a copy of the paths where the sentinel is, with its name
+      put in (:class:`_TweakPlan`);
+    * a label or annotation patch sets one key of a map whose Go form is the map itself, so it is
+      applied to the rendered map before the canonical form is made, with the same result;
+    * the rest is the canonical form of the existing workload's metadata and status, read from the
+      model (rev.canonical_model) rather than from its dump.
+
+    Anything else takes the reference route (Go form, JSON patch, decode over, prune) with identity
+    memos, so the template is normalised once per plan. Results equal render_workload's; they share
+    parts with each other and with the template, so they are read-only (``wire()`` copies).
     """
 
     def __init__(
@@ -285,31 +365,107 @@ class PoolRenderer:
         self.namespace = namespace
         self.owner_reference = owner_reference
         self.ref_labels = ref_labels
+        self._spec_type = rev.struct_fields(kind)["spec"][1]
         self._normal: rev.NormalizeMemo = {}
         self._pruned: rev.PruneMemo = {}
+        self._canon: rev.NormalizeMemo = {}
+        self._plans: dict[tuple[int, ...], _TweakPlan] = {}
+        #: Whether the labels and annotations a workload gets hold strings only (see _canonical).
+        self._flat_maps = all(
+            isinstance(v, str) for m in (self.tmpl_labels, self.tmpl_annotations, ref_labels) for v in m.values()
+        )
+        #: The canonical ownerReferences of a workload with no other owner (shared by all).
+        self._owner_references = rev.canonical_field(
+            [owner_reference], rev.struct_fields("ObjectMeta")["ownerReferences"]
+        )
 
-    def render(self, pool: str, tweaks: Sequence[Tweaks], existing: Mapping[str, Any] | None = None) -> WireDict:
+    def render(
+        self, pool: str, tweaks: Sequence[Tweaks], existing: Mapping[str, Any] | Workload | None = None
+    ) -> WireDict:
+        """The pool's workload; ``existing``: the workload it replaces, as wire data or a model."""
+        plan = self._plan(tweaks) if tweaks else None
+        if plan is not None and plan.fast:
+            out = self._canonical(pool, plan, existing)
+            if out is not None:
+                return out
+        wire_existing = existing if existing is None or isinstance(existing, Mapping) else _without_spec(existing)
+        obj = self._metadata(pool, wire_existing)
+        obj["spec"] = self._spec(pool, tweaks)
+        if plan is None or not plan.patched:
+            return obj
+        ops = [
+            {"op": p.operation, "path": p.path, "value": substitute_pool_name(p.value, pool)}
+            for t in tweaks
+            for p in t.patches or ()
+        ]
+        return self._patched(obj, self.kind, ops)  # type: ignore[no-any-return]
+
+    def _canonical(self, pool: str, plan: _TweakPlan, existing: Mapping[str, Any] | Workload | None) -> WireDict | None:
+        """The shortcut (see the class), or None where a patch would fail (the reference says why)."""
+        spec = _put_pool(plan.spec, plan.spec_paths, pool)
+        if existing is None or (type(existing) not in _MODELS and isinstance(existing, Mapping)):
+            obj = self._metadata(pool, existing)
+            if not _patch_maps(obj["metadata"], plan.on_maps, pool):
+                return None
+            obj["spec"] = None  # its place; the value is given
+            return rev.canonical_struct(obj, self.kind, self._canon, {"spec": spec})
+        model = cast(Workload, existing)
+        meta = model.metadata
+        labels, annotations = self._maps(pool, meta.labels, meta.annotations)
+        maps = {"labels": labels, "annotations": annotations}
+        if plan.on_maps and not _patch_maps(maps, plan.on_maps, pool):
+            return None
+        # The maps hold strings only (the model's are typed, the rest are checked): their Go form is
+        # themselves, and they are never empty (the pool's keys are in them); so they are given.
+        given: WireDict = maps if self._flat_maps else {}
+        raw: WireDict = {"namespace": self.namespace} if self._flat_maps else {"namespace": self.namespace, **maps}
+        kept = [r.to_wire() for r in meta.owner_references or () if not r.controller]
+        if kept:
+            raw["ownerReferences"] = [*kept, self.owner_reference]
+        else:
+            given["ownerReferences"] = self._owner_references
+        if not meta.name:
+            raw["generateName"] = generate_name(self.owner_name, pool)
+        out = {
+            "kind": self.kind,
+            "apiVersion": "apps/v1",
+            "metadata": rev.canonical_model(meta, "ObjectMeta", raw, given, self._canon),
+            "spec": spec,
+        }
+        # The rest of the canonical form of a Deployment or StatefulSet (GO_TYPES): its status, kept
+        # as it is, {} for a null one; unknown keys are dropped.
+        if "status" in model.__pydantic_fields_set__:
+            status = model.status
+            out["status"] = {} if status is None else rev.go_numbers(rev.model_wire(status))
+        return out
+
+    def _maps(self, pool: str, labels: Mapping[str, Any] | None, annotations: Mapping[str, Any] | None) -> Any:
+        """The workload's labels and annotations: its own with the template's and the pool's merged in."""
+        labels = {**(labels or {}), **self.tmpl_labels}
+        labels[wellknown.LABEL_POOL_NAME] = pool
+        labels[wellknown.LABEL_CONTROLLER_REVISION_HASH] = self.revision
+        labels.update(self.ref_labels)
+        annotations = {**(annotations or {}), **self.tmpl_annotations}
+        annotations[wellknown.ANNOTATION_REF_NODEPOOL] = pool
+        return labels, annotations
+
+    def _metadata(self, pool: str, existing: Mapping[str, Any] | None) -> WireDict:
+        """The workload without its spec: ``existing`` with the pool's labels and owner merged in."""
         obj: WireDict = dict(existing) if existing is not None else {}
         obj["apiVersion"] = "apps/v1"
         obj["kind"] = self.kind
         meta = dict(obj["metadata"]) if "metadata" in obj else {}
         obj["metadata"] = meta
-        labels = dict(meta.get("labels") or {})
-        labels.update(self.tmpl_labels)
-        labels[wellknown.LABEL_POOL_NAME] = pool
-        labels[wellknown.LABEL_CONTROLLER_REVISION_HASH] = self.revision
-        labels.update(self.ref_labels)
-        meta["labels"] = labels
-        annotations = dict(meta.get("annotations") or {})
-        annotations.update(self.tmpl_annotations)
-        annotations[wellknown.ANNOTATION_REF_NODEPOOL] = pool
-        meta["annotations"] = annotations
+        meta["labels"], meta["annotations"] = self._maps(pool, meta.get("labels"), meta.get("annotations"))
         meta["namespace"] = self.namespace
         if not meta.get("name"):
             meta["generateName"] = generate_name(self.owner_name, pool)
         refs = [r for r in meta.get("ownerReferences") or [] if not r.get("controller")]
-        meta["ownerReferences"] = [*refs, dict(self.owner_reference)]
+        meta["ownerReferences"] = [*refs, self.owner_reference]
+        return obj
 
+    def _spec(self, pool: str, tweaks: Sequence[Tweaks]) -> WireDict:
+        """The pool's spec with the basic tweaks (copy-on-write of what they change)."""
         spec = dict(self.template.spec)
         selector = spec.get("selector")
         selector = dict(selector) if isinstance(selector, dict) else {}
@@ -331,11 +487,6 @@ class PoolRenderer:
         pod_spec["nodeSelector"] = {**(pod_spec.get("nodeSelector") or {}), wellknown.LABEL_NODEPOOL: pool}
         pod_template["spec"] = pod_spec
         spec["template"] = pod_template
-        obj["spec"] = spec
-        if not tweaks:
-            return obj
-
-        # basic tweaks (copy-on-write of the container lists and the containers they change)
         for t in tweaks:
             if t.replicas is not None:
                 spec["replicas"] = t.replicas
@@ -351,14 +502,11 @@ class PoolRenderer:
                         for c in containers
                     ]
                     pod_spec[key] = containers
-        ops = [
-            {"op": p.operation, "path": p.path, "value": substitute_pool_name(p.value, pool)}
-            for t in tweaks
-            for p in t.patches or ()
-        ]
-        if not ops:
-            return obj
-        go_form = rev.go_normalize(obj, self.kind, self._normal)
+        return spec
+
+    def _patched(self, obj: Any, tp: str, ops: list[dict[str, Any]]) -> Any:
+        """The reference route: ``ops`` on Go's form of ``obj``, decoded over it, pruned."""
+        go_form = rev.go_normalize(obj, tp, self._normal)
         try:
             patched = _patch_shared(go_form, ops)
         except _SlowPath:
@@ -367,7 +515,140 @@ class PoolRenderer:
             except PatchError as exc:
                 raise RenderError(str(exc)) from exc
         decoded = rev.go_decode_over(go_form, patched)
-        return rev.prune_materialized(decoded, obj, self._pruned)  # type: ignore[no-any-return]
+        return rev.prune_materialized(decoded, obj, self._pruned)
+
+    def _plan(self, tweaks: Sequence[Tweaks]) -> _TweakPlan:
+        key = tuple(map(id, tweaks))
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._plans[key] = self._make_plan(tuple(tweaks))
+        return plan
+
+    def _make_plan(self, tweaks: tuple[Tweaks, ...]) -> _TweakPlan:
+        patches = [p for t in tweaks for p in t.patches or ()]
+        if not patches:
+            return _TweakPlan(tweaks)
+        slow = _TweakPlan(tweaks, patched=True)
+        spec_ops: list[dict[str, Any]] = []
+        on_maps: list[tuple[str, str, str, Any, int]] = []
+        for p in patches:
+            try:
+                tokens = _pointer(p.path)
+            except _SlowPath:
+                return slow
+            if len(tokens) > 1 and tokens[0] == "spec":  # no escape spells "spec": "/spec/..."
+                value = substitute_pool_name(p.value, _POOL_SENTINEL)
+                spec_ops.append({"op": p.operation, "path": p.path[len("/spec") :], "value": value})
+            elif (
+                len(tokens) == 3
+                and tokens[0] == "metadata"
+                and tokens[1] in _MAPS
+                and (p.operation == "remove" or isinstance(p.value, str))  # a removal's value is not used
+            ):
+                on_maps.append((tokens[1], tokens[2], p.operation, p.value, _substitution(p.value)))
+            else:
+                return slow
+        if len({(name, key) for name, key, _, _, _ in on_maps}) < len(on_maps):
+            return slow  # one patch works on what another one wrote: keep the sequential reference
+        inputs = [self.template.spec, dict(self.tmpl_labels), self.revision, [t.to_wire() for t in tweaks]]
+        if _POOL_SENTINEL in json.dumps(inputs):
+            return slow
+        raw = self._spec(_POOL_SENTINEL, tweaks)
+        try:
+            spec = self._patched(raw, self._spec_type, spec_ops) if spec_ops else None
+            if spec is None:
+                spec = rev.canonical(raw, self._spec_type, self._canon)
+            spec_paths = _sentinel_paths(spec)
+        except (RenderError, _SlowPath):
+            return slow
+        return _TweakPlan(tweaks, True, True, spec, spec_paths, tuple(on_maps))
+
+
+#: The workload models (checked by type first: isinstance against Mapping, an ABC, is slow).
+_MODELS = (Deployment, StatefulSet)
+#: The metadata maps _TweakPlan.on_maps patches.
+_MAPS = ("labels", "annotations")
+
+
+def _patch_maps(meta: dict[str, Any], ops: Sequence[tuple[str, str, str, Any, int]], pool: str) -> bool:
+    """Apply _TweakPlan.on_maps to the rendered metadata's own (fresh) maps; False where an
+    operation would fail on Go's form (the map is empty there, or the key to change is absent).
+
+    The operations change distinct keys, so their order does not matter but for new keys, which
+    go after the others in operation order, as they do when decoded."""
+    for name, key, op, _, _ in ops:
+        if not meta[name] or (op != "add" and key not in meta[name]):
+            return False  # omitempty drops an empty map from Go's form: nothing to patch into
+    for name, key, op, value, how in ops:
+        if op != "remove":  # [quirk] a removed key decodes back
+            meta[name][key] = _substitute(value, how, pool)
+    return True
+
+
+def _substitution(value: Any) -> int:
+    """How substitute_pool_name changes ``value``: not at all, as text, or through its JSON text.
+
+    A placeholder in a string's JSON text is one in the string (neither contains a backslash or a
+    quote), so replacing it in the string directly gives what the JSON round trip gives."""
+    if isinstance(value, str):
+        return _NAME_IN_TEXT if wellknown.NODEPOOL_NAME_PLACEHOLDER in value else _NO_NAME
+    return _NAME_IN_JSON if wellknown.NODEPOOL_NAME_PLACEHOLDER in json.dumps(value) else _NO_NAME
+
+
+def _substitute(value: Any, how: int, pool: str) -> Any:
+    if how == _NO_NAME:
+        return value
+    if how == _NAME_IN_TEXT:
+        return value.replace(wellknown.NODEPOOL_NAME_PLACEHOLDER, pool)
+    return substitute_pool_name(value, pool)
+
+
+def _sentinel_paths(spec: dict[str, Any]) -> _SentinelPaths:
+    """Raises _SlowPath for a key holding the sentinel: the name would decide which keys exist,
+    which the canonical form does not treat as opaque text."""
+    copies: list[tuple[int, Any, Any]] = []
+    names: list[tuple[int, Any]] = []
+    texts: list[tuple[int, Any, str]] = []
+
+    def walk(value: Any, index: int) -> bool:
+        items: Any = value.items() if isinstance(value, dict) else enumerate(value)
+        found = False
+        for key, item in items:
+            if isinstance(key, str) and _POOL_SENTINEL in key:
+                raise _SlowPath
+            if isinstance(item, str):
+                if item == _POOL_SENTINEL:
+                    names.append((index, key))
+                elif _POOL_SENTINEL in item:
+                    texts.append((index, key, item))
+                else:
+                    continue
+                found = True
+            elif isinstance(item, dict | list):
+                mark = (len(copies), len(names), len(texts))
+                copies.append((index, key, item))
+                if walk(item, len(copies)):
+                    found = True
+                else:  # no sentinel below: no copy needed
+                    del copies[mark[0] :], names[mark[1] :], texts[mark[2] :]
+        return found
+
+    walk(spec, 0)
+    return _SentinelPaths(tuple(copies), tuple(names), tuple(texts))
+
+
+def _put_pool(spec: dict[str, Any], paths: _SentinelPaths, pool: str) -> dict[str, Any]:
+    """The spec rendered for _POOL_SENTINEL with ``pool`` in its place (copies those paths only)."""
+    copies = [spec.copy()]
+    for parent, key, value in paths.copies:
+        copy_ = value.copy()
+        copies[parent][key] = copy_
+        copies.append(copy_)
+    for parent, key in paths.names:
+        copies[parent][key] = pool
+    for parent, key, text in paths.texts:
+        copies[parent][key] = text.replace(_POOL_SENTINEL, pool)
+    return copies[0]
 
 
 _CONTAINERS = (dict, list)
@@ -478,9 +759,14 @@ def claim_workloads(
     orphans matching adopted (same namespace assumed by the caller); others ignored."""
     current: list[Workload] = []
     ops: list[MergePatch] = []
+    wanted = tuple(selector.items())
     for w in workloads:
         labels = w.metadata.labels or {}
-        matches = all(labels.get(k) == v for k, v in selector.items())
+        matches = True
+        for k, v in wanted:
+            if labels.get(k) != v:
+                matches = False
+                break
         ctrl = controller_uid(w)
         if ctrl == owner_uid and owner_uid:
             if matches:
@@ -505,6 +791,15 @@ def _preconditions(w: Workload) -> WireDict:
     return {**rv, **uid}
 
 
+def _name(w: Workload) -> str:
+    return w.metadata.name or ""
+
+
+def _label(w: Workload, key: str) -> str | None:
+    labels = w.metadata.labels
+    return labels.get(key) if labels else None
+
+
 @attrs.frozen
 class Classification:
     create: tuple[str, ...]
@@ -520,10 +815,14 @@ def classify_workloads(current: Sequence[Workload], selected: Sequence[str], rev
     name) and delete the rest, so a pool converges to exactly one workload.
     """
     by_pool: dict[str, list[Workload]] = {}
-    for w in sorted(current, key=lambda w: w.name):
-        pool = (w.metadata.labels or {}).get(wellknown.LABEL_POOL_NAME)
+    for w in sorted(current, key=_name):
+        labels = w.metadata.labels
+        pool = labels.get(wellknown.LABEL_POOL_NAME) if labels else None
         if pool:
-            by_pool.setdefault(pool, []).append(w)
+            if pool in by_pool:
+                by_pool[pool].append(w)
+            else:
+                by_pool[pool] = [w]
     wanted = set(selected)
     updates: list[Workload] = []
     deletes: list[Workload] = []
@@ -532,12 +831,12 @@ def classify_workloads(current: Sequence[Workload], selected: Sequence[str], rev
         if pool not in wanted:
             deletes.extend(items)
             continue
-        on_rev = [
-            w for w in items if (w.metadata.labels or {}).get(wellknown.LABEL_CONTROLLER_REVISION_HASH) == revision
-        ]
-        keep = on_rev[-1] if on_rev else items[-1]
-        deletes.extend(w for w in items if w is not keep)
-        if (keep.metadata.labels or {}).get(wellknown.LABEL_CONTROLLER_REVISION_HASH) != revision:
+        keep = items[-1]
+        if len(items) > 1:
+            on_rev = [w for w in items if _label(w, wellknown.LABEL_CONTROLLER_REVISION_HASH) == revision]
+            keep = on_rev[-1] if on_rev else keep
+            deletes.extend(w for w in items if w is not keep)
+        if _label(keep, wellknown.LABEL_CONTROLLER_REVISION_HASH) != revision:
             updates.append(keep)
     creates = tuple(p for p in selected if p and p not in by_pool)
     return Classification(creates, tuple(updates), tuple(deletes))
@@ -610,11 +909,11 @@ def plan_pool_workloads(
     selected: Sequence[str],
     workloads: Sequence[Workload],
     revision: str,
-    tweaks_for: Callable[[Sequence[WorkloadTweak], NodePool], list[Tweaks]] = matching_tweaks,
 ) -> PoolWorkloads:
     """Claim, classify and render: the workload actions for one owner at one revision."""
     owner_ref = owner_ref_wire(owner)
-    candidates = [w for w in workloads if w.kind == kind and w.namespace == owner.namespace]
+    namespace = owner.namespace
+    candidates = [w for w in workloads if w.kind == kind and (w.metadata.namespace or "") == namespace]
     current, claims = (
         claim_workloads(
             owner.metadata.uid or "",
@@ -627,7 +926,8 @@ def plan_pool_workloads(
         else _owned_only(owner.metadata.uid or "", candidates)
     )
     cls = classify_workloads(current, selected, revision)
-    pool_by_name = {p.name: p for p in pools}
+    pool_by_name = {p.metadata.name or "": p for p in pools}
+    tweaks_for = TweakMatcher(tweaks)
     create_errors: list[tuple[str, str]] = []
     update_errors: list[tuple[str, str]] = []
     renderer = PoolRenderer(
@@ -640,13 +940,13 @@ def plan_pool_workloads(
         ref_labels=ref_labels,
     )
 
-    def render(pool: str, existing: Mapping[str, Any] | None, errors: list[tuple[str, str]]) -> WireDict | None:
+    def render(pool: str, existing: Workload | None, errors: list[tuple[str, str]]) -> WireDict | None:
         np = pool_by_name.get(pool)
         if np is None:
             errors.append((pool, f"nodepool {pool} not found"))
             return None
         try:
-            return renderer.render(pool, tweaks_for(tweaks, np), existing)
+            return renderer.render(pool, tweaks_for(np), existing)
         except RenderError as exc:
             errors.append((pool, str(exc)))
             return None
@@ -658,15 +958,15 @@ def plan_pool_workloads(
             creates.append(Create(obj))
     updates = []
     for w in cls.update:
-        pool = (w.metadata.labels or {}).get(wellknown.LABEL_POOL_NAME, "")
-        obj = render(pool, w.to_wire(), update_errors)
+        obj = render(_label(w, wellknown.LABEL_POOL_NAME) or "", w, update_errors)
         if obj is not None:
             updates.append(Update(obj))
     deletes = tuple(Delete(ref_of(w), uid=w.metadata.uid, propagation_policy="Background") for w in cls.delete)
     # An orphan about to be updated (the update sets the ownerReference) or deleted needs no
     # separate adoption write; upstream adopts first, with the same end state.
-    acted = {ref_of(w) for w in (*cls.update, *cls.delete)}
-    claims = [c for c in claims if c.ref not in acted or not _is_adoption(c)]
+    if claims:
+        acted = {ref_of(w) for w in (*cls.update, *cls.delete)}
+        claims = [c for c in claims if c.ref not in acted or not _is_adoption(c)]
     return PoolWorkloads(
         tuple(claims),
         tuple(creates),
@@ -676,6 +976,30 @@ def plan_pool_workloads(
         tuple(create_errors),
         tuple(update_errors),
     )
+
+
+def _without_spec(w: Workload) -> WireDict:
+    """``w.to_wire()`` with a null spec: rendering replaces the spec, and dumping it is most of the
+    cost. Keys keep their place (the declared fields, in order), as the rendered object keeps the
+    existing one's key order."""
+    if w.__pydantic_extra__:  # rare: the whole dump keeps the unknown keys in their place
+        data = w.to_wire()
+        if "spec" in data:
+            data["spec"] = None
+        return data
+    out: WireDict = {}
+    fields = w.model_fields_set
+    if "api_version" in fields:
+        out["apiVersion"] = w.api_version
+    if "kind" in fields:
+        out["kind"] = w.kind
+    if "metadata" in fields:
+        out["metadata"] = w.metadata.to_wire()
+    if "spec" in fields:
+        out["spec"] = None
+    if "status" in fields:
+        out["status"] = w.status.to_wire() if w.status is not None else None
+    return out
 
 
 def _is_adoption(patch: MergePatch) -> bool:
