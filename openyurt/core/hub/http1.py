@@ -198,7 +198,20 @@ class ResponseReader:
     arrived after the end of the response make it not reusable (the server is out of step).
     """
 
-    __slots__ = ("_buf", "_heads", "_left", "_state", "body", "done", "head", "head_request", "reusable", "whole")
+    __slots__ = (
+        "_buf",
+        "_heads",
+        "_left",
+        "_raw",
+        "_raw_at",
+        "_state",
+        "body",
+        "done",
+        "head",
+        "head_request",
+        "reusable",
+        "whole",
+    )
 
     def __init__(self, *, head_request: bool = False, heads: dict[bytes, ResponseHead] | None = None) -> None:
         #: heads seen before, by their exact bytes (the caller bounds its size)
@@ -214,14 +227,29 @@ class ResponseReader:
         self.reusable = False
         #: the response came as exactly one ``feed`` holding it and nothing else
         self.whole = False
+        #: a whole response's bytes and where its body starts: the body is copied out only on demand
+        self._raw: bytes | None = None
+        self._raw_at = 0
         self._buf = b""
         self._left = 0
         self._state = _HEAD
 
     def take_body(self) -> bytes:
+        if self._raw is not None:
+            self.body.append(self._raw[self._raw_at :])
+            self._raw = None
         out = b"".join(self.body) if len(self.body) != 1 else self.body[0]
         self.body = []
         return out
+
+    def has_body(self) -> bool:
+        """Body bytes are waiting for :meth:`take_body`."""
+        return bool(self.body) or self._raw is not None
+
+    def body_view(self) -> tuple[bytes, int] | None:
+        """A ``whole`` response's body without copying it: the bytes fed and where the body starts
+        (None when there is no such view; :meth:`take_body` still gives the body)."""
+        return (self._raw, self._raw_at) if self._raw is not None else None
 
     def eof(self) -> None:
         """The connection closed: completes a body that runs to the close, else it is truncated."""
@@ -297,7 +325,7 @@ class ResponseReader:
             return False
         self.head = head
         if head.length:
-            self.body.append(data[end + 4 :])
+            self._raw, self._raw_at = data, end + 4
         self._finish(reusable=head.reusable)
         self.whole = True
         return True

@@ -289,17 +289,17 @@ class _Exchange:
         head = reader.head
         if head is None or not reader.whole or fr.watch or not fr.keep_alive or not _verbatim_head(head):
             return None  # (``whole``: ``data`` is this answer and nothing else)
-        body = reader.take_body()
-        after = self.lane.proxy.fast_verbatim(fr, head, body)
+        view = reader.body_view()
+        at = view[1] if view is not None else len(data)
+        after = self.lane.proxy.fast_verbatim(fr, head, data, at)
         if after is None:
-            reader.body = [body] if body else []  # the general path reads it again
             return None
         transport = self.lane.transport
         if transport is not None and not transport.is_closing():
             transport.write(data)
         self.finished = True
         self.head = head
-        fr.counters.traffic += len(body)
+        fr.counters.traffic += len(data) - at
         return after
 
     def verbatim_done(self, after: Callable[[], None]) -> None:
@@ -318,7 +318,7 @@ class _Exchange:
         if self.head is None:
             self.head = head
             self._begin(head)
-        if reader.body:
+        if reader.has_body():
             data = reader.take_body()
             self.fr.counters.traffic += len(data)
             if self.relay is not None:
