@@ -1,4 +1,4 @@
-"""The hub's admin port (loopback only): liveness, readiness, metrics and the join-token update.
+"""The hub's admin port (loopback only): liveness, readiness, metrics, the join-token update and OTA.
 
 Probes and Prometheus scrape this port; it carries no proxy traffic. ``/v1/token`` lets an operator
 replace the bootstrap token the hub uses towards the cloud without restarting it (upstream rewrites
@@ -16,6 +16,7 @@ from aiohttp import web
 
 from openyurt.runtime.hub.cloud import Cloud
 from openyurt.runtime.hub.metrics import HubMetrics
+from openyurt.runtime.hub.ota import Ota
 
 TOKEN_FILE = "%hub-token"
 
@@ -48,6 +49,7 @@ def make_admin_app(
     cache_dir: Path,
     not_ready: Callable[[], list[str]],
     refresh_metrics: Callable[[], None],
+    ota: Ota | None = None,
 ) -> web.Application:
     async def healthz(_: web.Request) -> web.Response:
         return web.Response(text="OK")
@@ -83,4 +85,6 @@ def make_admin_app(
     app.router.add_get("/metrics", prom)
     app.router.add_post("/v1/token", token)
     app.router.add_put("/v1/token", token)
+    if ota is not None:
+        ota.add_routes(app)  # GET /pods, POST .../upgrade and .../imagepull
     return app

@@ -39,7 +39,7 @@ def dumps(obj: Any) -> bytes:
     return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def _loads_dict(raw: bytes) -> dict[str, Any] | None:
+def loads_dict(raw: bytes) -> dict[str, Any] | None:
     try:
         value = json.loads(raw)
     except ValueError:
@@ -181,7 +181,7 @@ class HubCache:
         except (UnicodeDecodeError, ListJSONError):
             head, items = {}, iter(())
         if "kind" not in head:
-            body = _loads_dict(raw)
+            body = loads_dict(raw)
             return body is not None and self.store_list(req, body)
         try:
             return self._store_items(req, head, items)

@@ -39,6 +39,7 @@ from openyurt.runtime.hub.fastlane import FastLaneServer
 from openyurt.runtime.hub.health import LEASE_NAMESPACE, HealthChecker
 from openyurt.runtime.hub.informers import Reflector
 from openyurt.runtime.hub.metrics import HubMetrics
+from openyurt.runtime.hub.ota import Ota
 from openyurt.runtime.hub.plugins import load_plugin_filters
 from openyurt.runtime.hub.proxy import HubState, Proxy
 
@@ -215,6 +216,7 @@ class Hub:
             cache_dir=self.cfg.cache_dir,
             not_ready=self.state.not_ready,
             refresh_metrics=self.refresh_metrics,
+            ota=Ota(node_name=self.cfg.node_name, cloud=self.cloud, disk=self.disk, timeout=self.cfg.heartbeat_timeout),
         )
         arunner = web.AppRunner(admin, access_log=None, handle_signals=False)
         await arunner.setup()
