@@ -13,6 +13,7 @@ from openyurt.core.planners.autonomy import (
     node_liveness,
     plan_pod_binding,
 )
+from openyurt.core.planners.daemonpodupdater import plan_daemon_pod_update
 from openyurt.core.planners.hubleader import plan_hub_leaders, plan_leader_hub_config
 from openyurt.core.planners.nodebucket import plan_node_buckets
 from openyurt.core.planners.nodepool import plan_nodepool
@@ -25,6 +26,7 @@ __all__ = [
     "node_autonomy",
     "node_is_autonomous",
     "node_liveness",
+    "plan_daemon_pod_update",
     "plan_hub_leaders",
     "plan_leader_hub_config",
     "plan_node_buckets",

@@ -11,6 +11,7 @@ served; its name is the one upstream used while it existed.
 from __future__ import annotations
 
 from openyurt.runtime.manager import (
+    ctrl_daemonpodupdater,
     ctrl_hubleader,
     ctrl_hubleaderrbac,
     ctrl_nodebucket,
@@ -41,3 +42,4 @@ register_controller(ctrl_servicetopology.ENDPOINTSLICE_NAME, *ctrl_servicetopolo
 )
 register_controller(ctrl_podbinding.NAME, ctrl_podbinding.ALIAS)(ctrl_podbinding.build_controller)
 register_controller(ctrl_nodebucket.NAME, ctrl_nodebucket.ALIAS)(ctrl_nodebucket.build_controller)
+register_controller(ctrl_daemonpodupdater.NAME, ctrl_daemonpodupdater.ALIAS)(ctrl_daemonpodupdater.build_controller)

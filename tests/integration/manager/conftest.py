@@ -36,6 +36,7 @@ STARTED = (
     "pod-binding-controller",
     "service-topology-endpoints-controller",
     "service-topology-endpointslice-controller",
+    "daemon-pod-updater-controller",
 )
 
 

@@ -28,6 +28,7 @@ UPSTREAM = {
     "service-topology-endpoints-controller": {"servicetopologyendpoints", "servicetopology-endpoints"},
     "service-topology-endpointslice-controller": {"servicetopologyendpointslices", "servicetopology-endpointslice"},
     "gateway-pickup-controller": {"gatewaypickup", "gateway-pickup"},
+    "daemon-pod-updater-controller": {"daemonpodupdater"},
 }
 
 
