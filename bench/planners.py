@@ -16,6 +16,9 @@ Prints one JSON line per figure: {"bench", "value", "unit", "baseline", "ratio"}
   Skipped (with a note on stderr) when the server cannot be started.
 
 Every figure is the median of several runs after warm-up runs, garbage collector paused (as timeit).
+Each planner is measured in a process of its own, its comparison with the LIST before its 10x inputs
+exist: what one case leaves in the heap (and the collector's walk over it before every timed run)
+would otherwise slow down whatever is measured after it.
 
 Run: python bench/planners.py [--quick]
 """
@@ -363,53 +366,82 @@ PATHS = {
 }
 
 
+CASES: dict[str, tuple[Callable[[int], tuple[Callable[[], Any], dict[str, list[dict[str, Any]]]]], int]] = {
+    "yurtappset": (yas_case, 100),
+    "nodepool": (nodepool_case, 1000),
+    "topology": (topology_case, 1000),
+}
+
+
+def measure(name: str, repeat: int, server: Server | None) -> None:
+    """One planner's figures; run in a process of its own (see main)."""
+    make, size = CASES[name]
+    fn1, data = make(size)
+    if server is not None:
+
+        def list_all(kinds: tuple[str, ...] = tuple(data)) -> None:
+            for kind in kinds:
+                server.get(PATHS[kind])
+
+        t_plan, t_list = paired_median_ms(fn1, list_all, repeat)
+        what = "_".join(f"{len(objs)}_{kind}" for kind, objs in data.items())
+        emit(f"{name}_vs_list_{what}", t_plan, "ms", t_list, t_plan / t_list)
+    # the 10x inputs only now: held during the comparison above, they would slow it down
+    fn10, _ = make(size * 10)
+    t1, t10 = median_ms(fn1, repeat), median_ms(fn10, max(3, repeat // 3))
+    emit(f"{name}_scaling_{size}_to_{size * 10}", t10, "ms", t1, t10 / t1)
+
+
+def load(server: Server) -> None:
+    """Every case's objects into the server (the LISTs the planners are compared with)."""
+    # the Deployments' owner must exist, or the server's garbage collector removes them
+    # (without its tweak, whose patch only applies to rendered workloads: the webhook refuses it)
+    yas_obj = json.loads(json.dumps(YAS))
+    del yas_obj["spec"]["workload"]["workloadTweaks"]
+    owner = json.loads(server.request("POST", YAS_PATH, yas_obj))
+    for make, size in CASES.values():
+        for kind, objs in make(size)[1].items():
+            for obj in objs:
+                if kind == "deployments":
+                    obj = json.loads(json.dumps(obj))
+                    obj["metadata"]["ownerReferences"][0]["uid"] = owner["metadata"]["uid"]
+                server.request("POST", PATHS[kind], obj)
+            listed = json.loads(server.get(PATHS[kind]))["items"]
+            if len(listed) != len(objs):
+                raise SystemExit(f"{kind}: LIST returned {len(listed)} objects, expected {len(objs)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
+    parser.add_argument("--case", choices=sorted(CASES), help=argparse.SUPPRESS)
+    parser.add_argument("--server", help=argparse.SUPPRESS)  # url token, for --case
     args = parser.parse_args()
     repeat = 5 if args.quick else 15
-    cases = {
-        "yurtappset": (yas_case, 100, "pools"),
-        "nodepool": (nodepool_case, 1000, "nodes"),
-        "topology": (topology_case, 1000, "endpoints"),
-    }
-    small: dict[str, tuple[Callable[[], Any], dict[str, list[dict[str, Any]]]]] = {}
-    for name, (make, size, _unit) in cases.items():
-        fn1, data = make(size)
-        fn10, _ = make(size * 10)
-        t1, t10 = median_ms(fn1, repeat), median_ms(fn10, max(3, repeat // 3))
-        emit(f"{name}_scaling_{size}_to_{size * 10}", t10, "ms", t1, t10 / t1)
-        small[name] = (fn1, data)
-
+    if args.case:
+        server = None
+        if args.server:
+            server = Server(Path("."))
+            server.url, server.token = args.server.split(" ", 1)
+        measure(args.case, repeat, server)
+        return
+    # Each planner runs in a fresh process: what one case left in the heap (and the collector's
+    # walk over it before every timed run) would otherwise slow down the next one measured.
     with tempfile.TemporaryDirectory() as tmp:
         server = Server(Path(tmp))
         try:
-            if not server.start():
+            started = server.start()
+            if started:
+                load(server)
+            else:
                 print("embedded API server did not start: *_vs_list skipped", file=sys.stderr)
-                return
-            # the Deployments' owner must exist, or the server's garbage collector removes them
-            # (without its tweak, whose patch only applies to rendered workloads: the webhook refuses it)
-            yas_obj = json.loads(json.dumps(YAS))
-            del yas_obj["spec"]["workload"]["workloadTweaks"]
-            owner = json.loads(server.request("POST", YAS_PATH, yas_obj))
-            for name, (fn1, data) in small.items():
-                for kind, objs in data.items():
-                    for obj in objs:
-                        if kind == "deployments":
-                            obj = json.loads(json.dumps(obj))
-                            obj["metadata"]["ownerReferences"][0]["uid"] = owner["metadata"]["uid"]
-                        server.request("POST", PATHS[kind], obj)
-                    listed = json.loads(server.get(PATHS[kind]))["items"]
-                    if len(listed) != len(objs):
-                        raise SystemExit(f"{kind}: LIST returned {len(listed)} objects, expected {len(objs)}")
-
-                def list_all(kinds: tuple[str, ...] = tuple(data)) -> None:
-                    for kind in kinds:
-                        server.get(PATHS[kind])
-
-                t_plan, t_list = paired_median_ms(fn1, list_all, repeat)
-                what = "_".join(f"{len(objs)}_{kind}" for kind, objs in data.items())
-                emit(f"{name}_vs_list_{what}", t_plan, "ms", t_list, t_plan / t_list)
+            for name in CASES:
+                cmd = [sys.executable, "-m", "bench.planners", "--case", name]
+                if args.quick:
+                    cmd.append("--quick")
+                if started:
+                    cmd += ["--server", f"{server.url} {server.token}"]
+                subprocess.run(cmd, cwd=REPO, check=True)
         finally:
             server.stop()
 
