@@ -148,6 +148,12 @@ def hub(
     cache_agents: Annotated[list[str], typer.Option("--cache-agents", help="Extra components to cache.")] = [],  # noqa: B006
     disable_filters: Annotated[list[str], typer.Option("--disable-filters", help="Filters to turn off.")] = [],  # noqa: B006
     server: Annotated[list[str], typer.Option("--server", help="Extra cloud API server URL (repeatable).")] = [],  # noqa: B006
+    static_pod_manifests_dir: Annotated[
+        Path, typer.Option("--static-pod-manifests-dir", help="kubelet's static pod manifests (OTA upgrades).")
+    ] = Path("/etc/kubernetes/manifests"),
+    ota_staging_dir: Annotated[
+        Path, typer.Option("--ota-staging-dir", help="Where OTA stages and backs up static pod manifests.")
+    ] = Path("/tmp/manifests"),
 ) -> None:
     """Run yurthub: the node's caching proxy to the cloud, with offline autonomy and response filters."""
     from openyurt.runtime.hub.main import run as run_hub
@@ -164,6 +170,8 @@ def hub(
             cache_agents=_split(cache_agents),
             disable_filters=_split(disable_filters),
             servers=_split(server),
+            manifest_dir=static_pod_manifests_dir,
+            ota_staging_dir=ota_staging_dir,
         )
     )
 

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from openyurt.core.hub.ota import DEFAULT_MANIFEST_DIR, DEFAULT_UPGRADE_DIR
 from openyurt.runtime.hub.main import run
 
 
@@ -32,6 +33,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--min-request-timeout", type=float, default=1800.0)
     p.add_argument("--no-fsync", action="store_true")
     p.add_argument("--state-file", type=Path)
+    p.add_argument("--static-pod-manifests-dir", type=Path, default=Path(DEFAULT_MANIFEST_DIR))
+    p.add_argument("--ota-staging-dir", type=Path, default=Path(DEFAULT_UPGRADE_DIR))
     a = p.parse_args(argv)
     return run(
         a.kubeconfig,
@@ -51,6 +54,8 @@ def main(argv: list[str] | None = None) -> int:
         min_request_timeout=a.min_request_timeout,
         fsync=not a.no_fsync,
         state_file=a.state_file,
+        manifest_dir=a.static_pod_manifests_dir,
+        ota_staging_dir=a.ota_staging_dir,
     )
 
 

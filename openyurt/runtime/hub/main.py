@@ -32,6 +32,7 @@ from openyurt.core.hub.filters import (
     PluginError,
     default_chain,
 )
+from openyurt.core.hub.ota import DEFAULT_MANIFEST_DIR, DEFAULT_UPGRADE_DIR
 from openyurt.runtime.hub.admin import load_token, make_admin_app
 from openyurt.runtime.hub.cacheview import HubCache, dumps
 from openyurt.runtime.hub.cloud import Backend, Cloud, load_kubeconfig
@@ -75,6 +76,9 @@ class HubConfig:
     hub_port: int = DEFAULT_HUB_PORT
     fsync: bool = True
     state_file: Path | None = None
+    #: where kubelet reads static pod manifests, and where OTA stages and backs them up
+    manifest_dir: Path = Path(DEFAULT_MANIFEST_DIR)
+    ota_staging_dir: Path = Path(DEFAULT_UPGRADE_DIR)
 
 
 class Hub:
@@ -216,7 +220,14 @@ class Hub:
             cache_dir=self.cfg.cache_dir,
             not_ready=self.state.not_ready,
             refresh_metrics=self.refresh_metrics,
-            ota=Ota(node_name=self.cfg.node_name, cloud=self.cloud, disk=self.disk, timeout=self.cfg.heartbeat_timeout),
+            ota=Ota(
+                node_name=self.cfg.node_name,
+                cloud=self.cloud,
+                disk=self.disk,
+                timeout=self.cfg.heartbeat_timeout,
+                manifest_dir=self.cfg.manifest_dir,
+                upgrade_dir=self.cfg.ota_staging_dir,
+            ),
         )
         arunner = web.AppRunner(admin, access_log=None, handle_signals=False)
         await arunner.setup()
@@ -344,6 +355,8 @@ def run(
     hub_port: int = DEFAULT_HUB_PORT,
     fsync: bool = True,
     state_file: Path | None = None,
+    manifest_dir: Path = Path(DEFAULT_MANIFEST_DIR),
+    ota_staging_dir: Path = Path(DEFAULT_UPGRADE_DIR),
 ) -> int:
     """Run the hub until SIGTERM/SIGINT; returns the process exit code."""
     cfg = HubConfig(
@@ -366,6 +379,8 @@ def run(
         hub_port=hub_port,
         fsync=fsync,
         state_file=Path(state_file) if state_file is not None else None,
+        manifest_dir=Path(manifest_dir),
+        ota_staging_dir=Path(ota_staging_dir),
     )
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
