@@ -548,6 +548,8 @@ class Proxy:
 
     def fast_handover(self, counted: Any) -> None:
         """The fast lane hands a request it counted to aiohttp: do not count it again."""
+        if len(self._counted) >= REQUEST_MEMO_ENTRIES:
+            self._counted.clear()  # (connections that went away before aiohttp read their request)
         self._counted[counted] = True
 
     def fast_done(self) -> None:
