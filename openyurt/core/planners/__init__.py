@@ -15,6 +15,7 @@ from openyurt.core.planners.autonomy import (
 )
 from openyurt.core.planners.daemonpodupdater import plan_daemon_pod_update
 from openyurt.core.planners.hubleader import plan_hub_leaders, plan_leader_hub_config
+from openyurt.core.planners.imagepreheat import plan_image_preheat
 from openyurt.core.planners.nodebucket import plan_node_buckets
 from openyurt.core.planners.nodepool import plan_nodepool
 from openyurt.core.planners.servicetopology import plan_topology_for_pool_change, plan_topology_for_service_change
@@ -28,6 +29,7 @@ __all__ = [
     "node_liveness",
     "plan_daemon_pod_update",
     "plan_hub_leaders",
+    "plan_image_preheat",
     "plan_leader_hub_config",
     "plan_node_buckets",
     "plan_nodepool",

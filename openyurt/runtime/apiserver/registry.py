@@ -179,6 +179,9 @@ def builtin_types() -> list[ResourceType]:
             generation=True,
         ),
         _b("apps", "v1", "ControllerRevision", "controllerrevisions"),
+        # Jobs are stored and served (yurt-manager's image-preheat controller runs its pre-pull Jobs);
+        # no job controller runs them here
+        _b("batch", "v1", "Job", "jobs", cats=("all",), status=True, generation=True),
         _b("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices"),
         crd,
     ]

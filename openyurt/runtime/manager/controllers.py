@@ -14,6 +14,7 @@ from openyurt.runtime.manager import (
     ctrl_daemonpodupdater,
     ctrl_hubleader,
     ctrl_hubleaderrbac,
+    ctrl_imagepreheat,
     ctrl_nodebucket,
     ctrl_nodepool,
     ctrl_podbinding,
@@ -43,3 +44,4 @@ register_controller(ctrl_servicetopology.ENDPOINTSLICE_NAME, *ctrl_servicetopolo
 register_controller(ctrl_podbinding.NAME, ctrl_podbinding.ALIAS)(ctrl_podbinding.build_controller)
 register_controller(ctrl_nodebucket.NAME, ctrl_nodebucket.ALIAS)(ctrl_nodebucket.build_controller)
 register_controller(ctrl_daemonpodupdater.NAME, ctrl_daemonpodupdater.ALIAS)(ctrl_daemonpodupdater.build_controller)
+register_controller(ctrl_imagepreheat.NAME, ctrl_imagepreheat.ALIAS)(ctrl_imagepreheat.build_controller)

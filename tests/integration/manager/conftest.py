@@ -37,6 +37,7 @@ STARTED = (
     "service-topology-endpoints-controller",
     "service-topology-endpointslice-controller",
     "daemon-pod-updater-controller",
+    "image-preheat-controller",
 )
 
 

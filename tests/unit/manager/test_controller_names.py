@@ -29,6 +29,7 @@ UPSTREAM = {
     "service-topology-endpointslice-controller": {"servicetopologyendpointslices", "servicetopology-endpointslice"},
     "gateway-pickup-controller": {"gatewaypickup", "gateway-pickup"},
     "daemon-pod-updater-controller": {"daemonpodupdater"},
+    "image-preheat-controller": {"imagepreheat"},
 }
 
 
