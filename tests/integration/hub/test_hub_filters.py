@@ -12,7 +12,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.integration.hub.conftest import NODE, ApiServer, Hub, http_json, wait_sync, wait_until
+from tests.integration.hub.conftest import NODE, ApiServer, Hub, http_json, wait_for, wait_until
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -160,7 +160,7 @@ async def test_builtin_filters(seeded: ApiServer, hubs: list[Hub], tmp_path: Pat
         k8s = by_name(services, "kubernetes")
         assert k8s["spec"]["clusterIP"] == HUB_IP and k8s["spec"]["ports"][0]["port"] == 10268
         cached_file = hub.cache_dir / "kubelet/services.v1.core/default/kubernetes"
-        wait_sync(cached_file.exists, 10, "kubelet's services cached")
+        wait_for(cached_file.exists, 10, "kubelet's services cached")
         cached = json.loads(cached_file.read_text())
         assert cached["spec"]["clusterIP"] == HUB_IP, "the cache stores the filtered object"
         # ... but kube-proxy does not get masterservice; it gets discardcloudservice + nodeportisolation
@@ -244,7 +244,7 @@ async def test_builtin_filters(seeded: ApiServer, hubs: list[Hub], tmp_path: Pat
             return bool(by_name(lst, "kubernetes")["spec"].get("clusterIP") == HUB_IP)
 
         await wait_until(mytool_filtered, 10, "yurt-hub-cfg applied")
-        wait_sync((hub.cache_dir / "mytool/services.v1.core/default/kubernetes").exists, 10, "mytool cached")
+        wait_for((hub.cache_dir / "mytool/services.v1.core/default/kubernetes").exists, 10, "mytool cached")
 
 
 PLUGIN = """
