@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import attrs
 
@@ -146,6 +146,21 @@ def make_replan(planner: Planner) -> Callable[[Step, Obj | None], Any]:
         return None
 
     return replan
+
+
+class _HasPlan(Protocol):
+    @property
+    def plan(self) -> Plan: ...
+
+
+def plans_of(plan_for: Callable[[Mapping[ObjectRef, Obj | None]], _HasPlan | None]) -> Planner:
+    """A :data:`Planner` from a function giving a planner's whole result (None: nothing to do)."""
+
+    def planner(fresh: Mapping[ObjectRef, Obj | None]) -> Plan:
+        p = plan_for(fresh)
+        return p.plan if p is not None else Plan()
+
+    return planner
 
 
 async def apply_plan(client: ApplierClient, plan: Plan, planner: Planner | None = None) -> ApplyResult:

@@ -37,7 +37,7 @@ from openyurt.core.planners.daemonpodupdater import (
     target_node_name,
     update_mode_of,
 )
-from openyurt.core.plans import Delete, ObjectRef, Plan
+from openyurt.core.plans import Delete, ObjectRef
 from openyurt.errors import TerminalError
 from openyurt.runtime.controller import Controller, EventRecorder, Reconciler, Request, Result
 from openyurt.runtime.manager.ctrl_common import (
@@ -48,6 +48,7 @@ from openyurt.runtime.manager.ctrl_common import (
     apply_plan,
     controller_owner,
     fresh_one,
+    plans_of,
     raise_for,
     record_events,
     substitute,
@@ -195,10 +196,7 @@ def make_reconciler(
                 now=now,
             )
 
-        def planner(fresh: Mapping[ObjectRef, Obj | None]) -> Plan:
-            p = plan_for(fresh)
-            return p.plan if p is not None else Plan()
-
+        planner = plans_of(plan_for)
         first = plan_for({})
         assert first is not None
         if first.error:

@@ -35,12 +35,13 @@ from openyurt.core.planners.imagepreheat import (
     owner_daemonset_name,
     plan_image_preheat,
 )
-from openyurt.core.plans import ObjectRef, Plan
+from openyurt.core.plans import ObjectRef
 from openyurt.runtime.controller import Controller, Reconciler, Request, Result
 from openyurt.runtime.manager.ctrl_common import (
     ModelCache,
     apply_plan,
     fresh_one,
+    plans_of,
     raise_for,
     substitute,
     watch_changes,
@@ -141,10 +142,7 @@ def make_reconciler(
                 now=now,
             )
 
-        def planner(fresh: Mapping[ObjectRef, Obj | None]) -> Plan:
-            p = plan_for(fresh)
-            return p.plan if p is not None else Plan()
-
+        planner = plans_of(plan_for)
         first = plan_for({})
         assert first is not None
         if first.action == ACTION_SKIP:

@@ -19,7 +19,7 @@ from openyurt.core.api.apps_v1 import ControllerRevision, Deployment, StatefulSe
 from openyurt.core.api.openyurt_apps_v1alpha1 import YurtAppDaemon
 from openyurt.core.api.openyurt_apps_v1beta2 import NodePool
 from openyurt.core.planners.yurtappdaemon import YurtAppDaemonPlan, plan_yurtappdaemon
-from openyurt.core.plans import ObjectRef, Plan
+from openyurt.core.plans import ObjectRef
 from openyurt.runtime.controller import Controller, EventRecorder, Reconciler, Request, Result
 from openyurt.runtime.manager.ctrl_common import (
     ChangeMapper,
@@ -28,6 +28,7 @@ from openyurt.runtime.manager.ctrl_common import (
     apply_plan,
     controller_owner,
     fresh_one,
+    plans_of,
     raise_for,
     record_events,
     substitute,
@@ -101,10 +102,7 @@ def make_reconciler(
                 now=now,
             )
 
-        def planner(fresh: Mapping[ObjectRef, Obj | None]) -> Plan:
-            p = plan_for(fresh)
-            return p.plan if p is not None else Plan()
-
+        planner = plans_of(plan_for)
         first = plan_for({})
         assert first is not None
         result = await apply_plan(client, first.plan, planner)
