@@ -10,8 +10,7 @@ import ipaddress
 from typing import Any
 
 from openyurt.core.hub.filters import FilterContext, WireDict
-from openyurt.core.hub.filters.masterservice import HTTPS_PORT_NAME, KUBERNETES_SERVICE
-from openyurt.core.wellknown import NAMESPACE_DEFAULT
+from openyurt.core.hub.filters.masterservice import HTTPS_PORT_NAME, is_kubernetes_service
 
 
 def address_type(host: str) -> str:
@@ -31,12 +30,7 @@ class ForwardKubeSvcTrafficFilter:
     verbs: frozenset[str] = frozenset({"list", "watch"})
 
     def filter(self, obj: WireDict, ctx: FilterContext) -> WireDict | None:
-        meta = obj.get("metadata")
-        if not (
-            isinstance(meta, dict)
-            and meta.get("namespace") == NAMESPACE_DEFAULT
-            and meta.get("name") == KUBERNETES_SERVICE
-        ):
+        if not is_kubernetes_service(obj):  # (the slice has the Service's namespace and name)
             return obj
         version = obj.get("apiVersion") or ctx.api_version
         if version and version != "discovery.k8s.io/v1":
