@@ -21,6 +21,7 @@ import attrs
 
 from openyurt.core import wellknown
 from openyurt.core.hub.cachepolicy import gvr_dir
+from openyurt.core.podconditions import update_pod_condition
 
 #: Field manager of the hub's PodImageReady status patch.
 FIELD_MANAGER: Final = "yurthub-ota"
@@ -185,27 +186,8 @@ def image_pull_requested(namespace: str, name: str) -> str:
 
 
 def set_condition(conditions: Sequence[Mapping[str, Any]], new: Mapping[str, Any], now: str) -> list[WireDict]:
-    """``conditions`` with ``new`` set (Kubernetes' UpdatePodCondition rule).
-
-    An absent condition is appended with ``lastTransitionTime = now``; a present one is replaced and
-    keeps its old ``lastTransitionTime`` (none if it had none) when the status does not change.
-    """
-    out: list[WireDict] = []
-    found = False
-    for cond in conditions:
-        if not found and cond.get("type") == new.get("type"):
-            found = True
-            merged = dict(new)
-            if cond.get("status") != new.get("status"):
-                merged["lastTransitionTime"] = now
-            elif cond.get("lastTransitionTime"):
-                merged["lastTransitionTime"] = cond["lastTransitionTime"]
-            out.append(merged)
-        else:
-            out.append(dict(cond))
-    if not found:
-        out.append({**new, "lastTransitionTime": now})
-    return out
+    """``conditions`` with ``new`` set (Kubernetes' UpdatePodCondition rule, shared with yurt-manager)."""
+    return update_pod_condition(conditions, new, now)[0]
 
 
 @attrs.frozen

@@ -46,6 +46,7 @@ from openyurt.core.api.coordination_v1 import parse_time
 from openyurt.core.api.core_v1 import Node, Pod, is_controlled_by, node_is_ready, pod_condition
 from openyurt.core.planners._util import Event, WireDict, format_time, ref_of, status_update
 from openyurt.core.plans import EMPTY_PLAN, Delete, Plan, StatusUpdate
+from openyurt.core.podconditions import update_pod_condition
 
 #: The mode names a plan reports (canonical spelling of the accepted annotation values).
 OTA = wellknown.UPDATE_STRATEGY_OTA
@@ -241,31 +242,8 @@ def pod_is_available(pod: Pod, min_ready_seconds: int, now: datetime) -> bool:
 def merge_pod_condition(
     conditions: Sequence[Mapping[str, Any]], desired: Mapping[str, Any], now: datetime
 ) -> tuple[list[WireDict], bool]:
-    """``UpdatePodCondition``: ``conditions`` with ``desired`` set, and whether anything changed.
-
-    A new condition gets ``lastTransitionTime = now``; an existing one keeps its transition time
-    while its status is unchanged. Changed means status, reason, message, probe time or transition
-    time differ (so a stale probe time or reason is cleared by a write).
-    """
-    new = {k: v for k, v in desired.items() if v not in (None, "")}
-    new["lastTransitionTime"] = format_time(now)
-    out = [dict(c) for c in conditions]
-    for i, old in enumerate(out):
-        if old.get("type") != new["type"]:
-            continue
-        if old.get("status") == new["status"]:
-            if old.get("lastTransitionTime"):
-                new["lastTransitionTime"] = old["lastTransitionTime"]
-            else:
-                del new["lastTransitionTime"]
-        same = all(
-            (old.get(k) or None) == (new.get(k) or None)
-            for k in ("status", "reason", "message", "lastProbeTime", "lastTransitionTime")
-        )
-        out[i] = new
-        return out, not same
-    out.append(new)
-    return out, True
+    """``UpdatePodCondition`` at ``now`` (see :func:`openyurt.core.podconditions.update_pod_condition`)."""
+    return update_pod_condition(conditions, desired, format_time(now))
 
 
 def need_upgrade_condition(latest: bool, revision_hash: str) -> WireDict:
